@@ -1,0 +1,15 @@
+"""The course's grader.
+
+Verbs (``python -m autograder VERB``), one module each:
+
+* ``release``  build ``assignments/`` from ``solutions/`` (:mod:`autograder.release`)
+* ``sync``     regenerate notebooks from their percent-format twins (:mod:`autograder.sync`)
+* ``check``    a student's self-check: visible checks only (:mod:`autograder.grade`)
+* ``grade``    grade one submission, write Gradescope ``results.json`` (:mod:`autograder.grade`)
+
+The student's code never runs in the grader's process: :mod:`autograder.sandbox` starts a child
+(:mod:`autograder.child`) that only *observes* the submission; the verdicts are decided here
+(:mod:`autograder.checks` and ``autograder/assignments/<id>.py``).
+"""
+
+ASSIGNMENTS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project")

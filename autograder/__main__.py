@@ -1,0 +1,76 @@
+"""Command line: ``python -m autograder VERB ...`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import ASSIGNMENTS
+
+
+def _assignment(value: str) -> str:
+    if value not in ASSIGNMENTS:
+        raise argparse.ArgumentTypeError(
+            f"unknown assignment {value!r}; choose one of: {', '.join(ASSIGNMENTS)}")
+    return value
+
+
+def _existing(value: str) -> Path:
+    path = Path(value)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such file or folder: {value}")
+    return path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    g = verbs.add_parser("grade", help="grade one submission (notebook or folder)")
+    g.add_argument("assignment", type=_assignment)
+    g.add_argument("path", type=_existing, help="the submitted notebook or submission folder")
+    g.add_argument("--out", type=Path, help="write Gradescope results.json here")
+
+    c = verbs.add_parser("check", help="students: run the visible checks on your work")
+    c.add_argument("assignment", type=_assignment)
+    c.add_argument("path", type=_existing)
+
+    r = verbs.add_parser("release", help="instructors: build assignments/ from solutions/")
+    r.add_argument("assignments", nargs="*", type=_assignment, default=list(ASSIGNMENTS))
+    r.add_argument("--check", action="store_true",
+                   help="only report whether assignments/ is up to date (exit 1 if not)")
+
+    s = verbs.add_parser("sync", help="regenerate .ipynb notebooks from their .pct.py twins")
+    s.add_argument("assignments", nargs="*", type=_assignment, default=list(ASSIGNMENTS))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.verb in ("grade", "check"):
+        from autograder.grade import grade
+        from autograder.report import table, write_json
+
+        visibility = "all" if args.verb == "grade" else "visible"
+        result = grade(args.assignment, args.path, visibility=visibility)
+        print(table(result, color=sys.stdout.isatty()))
+        if getattr(args, "out", None):
+            write_json(result.to_gradescope(), args.out)
+            print(f"results written to {args.out}")
+        return 0
+    if args.verb == "release":
+        from autograder.release import release
+
+        stale = release(args.assignments, check_only=args.check)
+        return 1 if (args.check and stale) else 0
+    if args.verb == "sync":
+        from autograder.sync import sync
+
+        sync(args.assignments)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

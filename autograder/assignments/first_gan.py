@@ -1,0 +1,481 @@
+"""Checks for ``first_gan`` (seed 004, "Generating handwritten digits").
+
+Every ``observe_*`` function runs in the child beside the student's notebook and reports plain
+data; every ``judge_*`` function runs in the grader and decides. Hidden checks ask the same
+questions with other sizes and seeds.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from autograder import observe as ob
+from autograder.checks import (
+    HIDDEN,
+    Check,
+    ObservationError,
+    Verdict,
+    changed,
+    close,
+    fmt,
+    layer_names,
+    layers,
+    number,
+    shape,
+    with_gradient,
+)
+from autograder.fixtures import ConstantGenerator, LinearDiscriminator, real_images
+
+NOTEBOOK = "first_gan.ipynb"
+
+
+# --- blocks ------------------------------------------------------------------------------
+
+def observe_block(ns: dict, p: dict) -> dict:
+    make_block = ob.need(ns, p["function"])
+    ob.seed_all(p["seed"])
+    block = make_block(p["in"], p["out"])
+    described = ob.describe_layers(block)
+    block.train()
+    y = block(torch.randn(8, p["in"]))                                # (8, out)
+    return {"layers": described, "output": ob.tensor_info(y)}
+
+
+def expected_block(p: dict) -> list[dict]:
+    linear = {"type": "Linear", "in": p["in"], "out": p["out"]}
+    if p["function"] == "get_generator_block":
+        return [linear, {"type": "BatchNorm1d", "features": p["out"]}, {"type": "ReLU"}]
+    return [linear, {"type": "LeakyReLU", "slope": 0.2}]
+
+
+def judge_block(obs: dict, p: dict) -> Verdict:
+    got, want = layers(obs), expected_block(p)
+    fn = p["function"]
+    if [d.get("type") for d in got] != [d["type"] for d in want]:
+        hint = ""
+        kinds = [d.get("type") for d in got]
+        if fn == "get_generator_block" and "BatchNorm1d" not in kinds:
+            hint = " Your block has no nn.BatchNorm1d: put it between the Linear layer and the ReLU."
+        elif fn == "get_generator_block" and "ReLU" not in kinds:
+            hint = " The generator's blocks use nn.ReLU as activation."
+        elif fn == "get_discriminator_block" and "LeakyReLU" not in kinds:
+            hint = " The discriminator's blocks use nn.LeakyReLU(0.2) as activation."
+        return Verdict(False, f"{fn}({p['in']}, {p['out']}) should build "
+                       f"{layer_names(want)}, but builds {layer_names(got)}.{hint}")
+    for g, w in zip(got, want):
+        if g.get("type") == "LeakyReLU" and not close(number(g, "slope"), 0.2):
+            return Verdict(False, f"The LeakyReLU's negative slope is {fmt(g.get('slope'))}, "
+                           "expected 0.2: write nn.LeakyReLU(0.2) (the default is 0.01).")
+        if g != w:
+            return Verdict(False, f"{fn}({p['in']}, {p['out']}) should build {layer_names(want)}, "
+                           f"but builds {layer_names(got)}: check the sizes.")
+    out = obs.get("output", {})
+    if shape(out) != (8, p["out"]):
+        return Verdict(False, f"For input (8, {p['in']}) the block returned shape "
+                       f"{shape(out)}, expected (8, {p['out']}).")
+    return Verdict(True)
+
+
+# --- networks ----------------------------------------------------------------------------
+
+def observe_network(ns: dict, p: dict) -> dict:
+    cls = ob.need(ns, p["class"])
+    ob.seed_all(p["seed"])
+    net = cls(**p["kwargs"])
+    described = ob.describe_layers(net)
+    net.eval()
+    x = torch.randn(p["n"], p["input_dim"]) * p["input_scale"]
+    y = net(x)
+    return {"layers": described, "output": ob.tensor_info(y)}
+
+
+def expected_network(p: dict) -> list[dict]:
+    k = p["kwargs"]
+    h = k["hidden_dim"]
+    if p["class"] == "Generator":
+        dims = [k["z_dim"], h, 2 * h, 4 * h, 8 * h]
+        out: list[dict] = []
+        for a, b in zip(dims, dims[1:]):
+            out += [{"type": "Linear", "in": a, "out": b},
+                    {"type": "BatchNorm1d", "features": b}, {"type": "ReLU"}]
+        return out + [{"type": "Linear", "in": 8 * h, "out": k["im_dim"]}, {"type": "Sigmoid"}]
+    dims = [k["im_dim"], 4 * h, 2 * h, h]
+    out = []
+    for a, b in zip(dims, dims[1:]):
+        out += [{"type": "Linear", "in": a, "out": b}, {"type": "LeakyReLU", "slope": 0.2}]
+    return out + [{"type": "Linear", "in": h, "out": 1}]
+
+
+def judge_network(obs: dict, p: dict) -> Verdict:
+    got, want = layers(obs), expected_network(p)
+    name, k = p["class"], p["kwargs"]
+    args = ", ".join(f"{a}={v}" for a, v in k.items())
+    last = got[-1].get("type") if got else None
+    if name == "Generator" and last != "Sigmoid":
+        return Verdict(False, f"Generator({args}) ends with {last}; its final layers should be "
+                       f"Linear({8 * k['hidden_dim']}, {k['im_dim']}) then nn.Sigmoid(), so that "
+                       "pixel values lie in (0, 1) like MNIST's.")
+    if name == "Discriminator" and last == "Sigmoid":
+        return Verdict(False, "Your discriminator ends with a Sigmoid. It must return logits: "
+                       "nn.BCEWithLogitsLoss applies the sigmoid itself, so a second sigmoid "
+                       "squashes the scores and weakens the gradients. Remove the nn.Sigmoid().")
+    if got != want:
+        return Verdict(False, f"{name}({args}) should be {layer_names(want)}, "
+                       f"but is {layer_names(got)}.")
+    out = obs.get("output", {})
+    n = p["n"]
+    expect_shape = (n, k["im_dim"]) if name == "Generator" else (n, 1)
+    if shape(out) != expect_shape:
+        return Verdict(False, f"{name} returned shape {shape(out)} for a batch of {n}, "
+                       f"expected {expect_shape}.")
+    if name == "Generator" and not (number(out, "min") > 0.0 and number(out, "max") < 1.0):
+        return Verdict(False, f"Generated pixels range over [{fmt(number(out, 'min'))}, "
+                       f"{fmt(number(out, 'max'))}]; they should lie in (0, 1).")
+    return Verdict(True)
+
+
+# --- noise -------------------------------------------------------------------------------
+
+def observe_noise(ns: dict, p: dict) -> dict:
+    get_noise = ob.need(ns, "get_noise")
+    ob.seed_all(p["seed"])
+    z = get_noise(p["n"], p["z_dim"], device=p["device"])
+    report = {"noise": ob.tensor_info(z)}
+    a = get_noise(p["n"], p["z_dim"], device=p["device"])
+    report["repeats"] = bool(torch.equal(ob.as_tensor(a, "get_noise's result").cpu(), z.cpu()))
+    if torch.cuda.is_available():
+        report["cuda"] = ob.tensor_info(get_noise(4, p["z_dim"], device="cuda"))
+    return report
+
+
+def judge_noise(obs: dict, p: dict) -> Verdict:
+    z = obs.get("noise", {})
+    want = (p["n"], p["z_dim"])
+    if shape(z) != want:
+        return Verdict(False, f"get_noise({p['n']}, {p['z_dim']}) returned shape {shape(z)}, "
+                       f"expected {want}: one row of z_dim numbers per sample.")
+    if z.get("dtype") != "float32":
+        return Verdict(False, f"The noise has dtype {z.get('dtype')}, expected float32.")
+    if z.get("device") != "cpu":
+        return Verdict(False, f"get_noise(..., device='cpu') returned a tensor on {z.get('device')}.")
+    if "cuda" in obs and obs["cuda"].get("device") != "cuda":
+        return Verdict(False, "get_noise(..., device='cuda') returned a tensor on "
+                       f"{obs['cuda'].get('device')}: create it with torch.randn(..., device=device).")
+    lo, mean, std = number(z, "min"), number(z, "mean"), number(z, "std")
+    if lo >= 0.0:
+        return Verdict(False, "All noise values are >= 0: this looks like torch.rand (uniform in "
+                       "[0, 1)). Noise should come from the standard normal: torch.randn.")
+    if not (abs(mean) < 0.1 and 0.9 < std < 1.1):
+        return Verdict(False, f"The noise has mean {fmt(mean)} and standard deviation {fmt(std)}; "
+                       "standard normal noise has mean 0 and standard deviation 1 (torch.randn).")
+    if obs.get("repeats") is True:
+        return Verdict(False, "Two calls of get_noise returned the same numbers: draw fresh noise "
+                       "on every call (do not seed or cache inside get_noise).")
+    return Verdict(True)
+
+
+# --- losses ------------------------------------------------------------------------------
+
+def _stubs(p: dict):
+    gen = ConstantGenerator(p["im_dim"], p["seed"])
+    disc = LinearDiscriminator(p["im_dim"], p["seed"])
+    real = real_images(p["n"], p["im_dim"], p["seed"])
+    return gen, disc, real
+
+
+def observe_disc_loss(ns: dict, p: dict) -> dict:
+    get_disc_loss = ob.need(ns, "get_disc_loss")
+    gen, disc, real = _stubs(p)
+    ob.seed_all(p["seed"])
+    loss = get_disc_loss(gen, disc, nn.BCEWithLogitsLoss(), real, p["n"], p["z_dim"], "cpu")
+    value = ob.scalar(loss, "get_disc_loss's result")
+    report = {"loss": value, "noise_shapes": gen.noise_shapes}
+    if isinstance(loss, torch.Tensor) and loss.requires_grad:
+        loss.backward()
+        report["gen_grads"] = ob.grad_norms(gen)
+        report["disc_grads"] = ob.grad_norms(disc)
+    return report
+
+
+def observe_gen_loss(ns: dict, p: dict) -> dict:
+    get_gen_loss = ob.need(ns, "get_gen_loss")
+    gen, disc, _ = _stubs(p)
+    ob.seed_all(p["seed"])
+    loss = get_gen_loss(gen, disc, nn.BCEWithLogitsLoss(), p["n"], p["z_dim"], "cpu")
+    report = {"loss": ob.scalar(loss, "get_gen_loss's result"), "noise_shapes": gen.noise_shapes}
+    if isinstance(loss, torch.Tensor) and loss.requires_grad:
+        loss.backward()
+        report["gen_grads"] = ob.grad_norms(gen)
+    return report
+
+
+def _bce(logits: torch.Tensor, target: float) -> float:
+    return float(nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.full_like(logits, target)).double())
+
+
+def loss_candidates(p: dict) -> dict[str, float]:
+    """The right loss and the values typical mistakes give, computed here in the grader."""
+    gen, disc, real = _stubs(p)
+    with torch.no_grad():
+        fake = gen(torch.zeros(p["n"], p["z_dim"]))
+        lf, lr = disc(fake), disc(real)
+        return {
+            "right": (_bce(lf, 0.0) + _bce(lr, 1.0)) / 2,
+            "swapped": (_bce(lf, 1.0) + _bce(lr, 0.0)) / 2,
+            "summed": _bce(lf, 0.0) + _bce(lr, 1.0),
+            "real_only": _bce(lr, 1.0),
+            "fake_only": _bce(lf, 0.0),
+            "sigmoid_twice": (_bce(torch.sigmoid(lf), 0.0) + _bce(torch.sigmoid(lr), 1.0)) / 2,
+            "gen_right": _bce(lf, 1.0),
+            "gen_fake_label": _bce(lf, 0.0),
+            "gen_sigmoid_twice": _bce(torch.sigmoid(lf), 1.0),
+        }
+
+
+DISC_LOSS_HINTS = {
+    "swapped": "it equals the loss with real and fake labels swapped: real images are "
+               "labelled 1 (torch.ones_like) and fakes 0 (torch.zeros_like).",
+    "summed": "it equals the SUM of the fake and real losses: average them, (fake + real) / 2.",
+    "real_only": "it equals the loss on the real images alone: add the fake images' loss.",
+    "fake_only": "it equals the loss on the fake images alone: add the real images' loss.",
+    "sigmoid_twice": "it looks like a sigmoid was applied before the criterion: "
+                     "BCEWithLogitsLoss takes the raw logits.",
+}
+
+
+def _noise_problem(obs: dict, p: dict) -> str | None:
+    shapes = obs.get("noise_shapes")
+    if not isinstance(shapes, list) or not shapes:
+        return ("The generator was never called: create noise with get_noise(num_images, z_dim, "
+                "device) and pass it to gen.")
+    if any(s != [p["n"], p["z_dim"]] for s in shapes):
+        return (f"The generator received noise of shape {shapes[0]}, expected "
+                f"[{p['n']}, {p['z_dim']}] = (num_images, z_dim).")
+    return None
+
+
+def judge_disc_loss_value(obs: dict, p: dict) -> Verdict:
+    got = number(obs, "loss")
+    values = loss_candidates(p)
+    if close(got, values["right"]):
+        return Verdict(True)
+    problem = _noise_problem(obs, p)
+    if problem:
+        return Verdict(False, problem)
+    msg = (f"On a known generator, discriminator and batch your loss is {fmt(got)}, "
+           f"expected {fmt(values['right'])}")
+    for mistake, hint in DISC_LOSS_HINTS.items():
+        if close(got, values[mistake]):
+            return Verdict(False, f"{msg}: {hint}")
+    return Verdict(False, msg + ". Use the criterion on the discriminator's logits for the "
+                   "fake images (target 0) and the real images (target 1), and average the two.")
+
+
+def judge_disc_loss_detach(obs: dict, p: dict) -> Verdict:
+    if "gen_grads" not in obs:
+        return Verdict(False, "Your discriminator loss has no gradient at all: compute it from "
+                       "the discriminator's outputs with the criterion (no .item(), no "
+                       "torch.no_grad()).")
+    if with_gradient(obs["gen_grads"]):
+        return Verdict(False, "Backpropagating your discriminator loss put gradients into the "
+                       "generator: did you forget .detach() on the fake images? Only the "
+                       "discriminator may learn from its loss.")
+    if not with_gradient(obs["disc_grads"]):
+        return Verdict(False, "Your discriminator loss gives the discriminator no gradient.")
+    return Verdict(True)
+
+
+def judge_gen_loss_value(obs: dict, p: dict) -> Verdict:
+    got = number(obs, "loss")
+    values = loss_candidates(p)
+    if close(got, values["gen_right"]):
+        return Verdict(True)
+    problem = _noise_problem(obs, p)
+    if problem:
+        return Verdict(False, problem)
+    msg = (f"On a known generator and discriminator your loss is {fmt(got)}, expected "
+           f"{fmt(values['gen_right'])}")
+    if close(got, values["gen_fake_label"]):
+        return Verdict(False, msg + ": you compared the fakes with the FAKE label. The generator "
+                       "wants the discriminator to call its images real: use torch.ones_like.")
+    if close(got, values["gen_sigmoid_twice"]):
+        return Verdict(False, msg + ": it looks like a sigmoid was applied before the criterion; "
+                       "BCEWithLogitsLoss takes the raw logits.")
+    return Verdict(False, msg + ". Compute criterion(disc(fake), ones) on fresh fakes.")
+
+
+def judge_gen_loss_gradient(obs: dict, p: dict) -> Verdict:
+    if "gen_grads" not in obs or not with_gradient(obs["gen_grads"]):
+        return Verdict(False, "Your generator loss gives the generator no gradient: do not "
+                       ".detach() the fake images (or use torch.no_grad()) in get_gen_loss; the "
+                       "generator learns through the discriminator's judgement of its images.")
+    return Verdict(True)
+
+
+# --- the generator's update --------------------------------------------------------------
+
+def observe_update_generator(ns: dict, p: dict) -> dict:
+    update_generator = ob.need(ns, "update_generator")
+    gen, disc, _ = _stubs(p)
+    gen_opt = torch.optim.SGD(gen.parameters(), lr=0.1)
+    with torch.no_grad():  # a stale gradient from "the previous batch"
+        gen.image.grad = torch.full_like(gen.image, 1e6)
+    globals_before = {k: ob.snapshot(ns[k]) for k in ("gen", "disc")
+                      if isinstance(ns.get(k), nn.Module)}
+    before = {"gen": ob.snapshot(gen), "disc": ob.snapshot(disc)}
+    image_before = gen.image.detach().clone()
+    ob.seed_all(p["seed"])
+    loss = update_generator(gen, disc, gen_opt, nn.BCEWithLogitsLoss(), p["n"], p["z_dim"], "cpu")
+    step = (gen.image.detach() - image_before).norm().item()
+    return {
+        "loss": ob.scalar(loss, "update_generator's result"),
+        "before": before,
+        "after": {"gen": ob.snapshot(gen), "disc": ob.snapshot(disc)},
+        "step_norm": step,
+        "globals_changed": {k: changed(v, ob.snapshot(ns[k])) != []
+                            for k, v in globals_before.items()},
+    }
+
+
+def judge_update_generator(obs: dict, p: dict) -> Verdict:
+    gen_changed = changed(obs["before"]["gen"], obs["after"]["gen"])
+    disc_changed = changed(obs["before"]["disc"], obs["after"]["disc"])
+    stepped_globals = [k for k, v in (obs.get("globals_changed") or {}).items() if v is True]
+    if disc_changed:
+        return Verdict(False, "Your generator update changed the discriminator's weights: step "
+                       "only the optimizer you are given (gen_opt).")
+    if not gen_changed:
+        hint = ""
+        if stepped_globals:
+            hint = (" It changed the notebook's global " + " and ".join(stepped_globals) +
+                    " instead: use the arguments gen, disc and gen_opt, not the global "
+                    "variables (did you call disc_opt.step()?).")
+        return Verdict(False, "Your generator update did not change the generator's weights: "
+                       "call gen_opt.zero_grad(), compute the loss, call .backward() on it and "
+                       "then gen_opt.step()." + hint)
+    expected = loss_candidates(p)["gen_right"]
+    if not close(number(obs, "loss"), expected):
+        return Verdict(False, f"update_generator returned {fmt(number(obs, 'loss'))}, expected "
+                       f"the generator loss {fmt(expected)}: return get_gen_loss's value.")
+    if number(obs, "step_norm") > 1e3:
+        return Verdict(False, "The generator's step used a stale gradient from before the "
+                       "update: call gen_opt.zero_grad() before gen_loss.backward().")
+    return Verdict(True)
+
+
+# --- a few real training steps -----------------------------------------------------------
+
+def observe_training(ns: dict, p: dict) -> dict:
+    Generator, Discriminator = ob.need(ns, "Generator"), ob.need(ns, "Discriminator")
+    update_discriminator = ob.need(ns, "update_discriminator")
+    update_generator = ob.need(ns, "update_generator")
+    ob.seed_all(p["seed"])
+    z_dim, n = p["z_dim"], p["n"]
+    gen, disc = Generator(z_dim, 784, p["hidden"]), Discriminator(784, p["hidden"])
+    gen_opt = torch.optim.Adam(gen.parameters(), lr=1e-3)
+    disc_opt = torch.optim.Adam(disc.parameters(), lr=1e-3)
+    criterion = nn.BCEWithLogitsLoss()
+    steps = []
+    for i in range(p["steps"]):
+        real = real_images(n, 784, p["seed"] + i)
+        g0, d0 = ob.snapshot(gen), ob.snapshot(disc)
+        d_loss = update_discriminator(gen, disc, disc_opt, criterion, real, n, z_dim, "cpu")
+        g1, d1 = ob.snapshot(gen), ob.snapshot(disc)
+        g_loss = update_generator(gen, disc, gen_opt, criterion, n, z_dim, "cpu")
+        g2, d2 = ob.snapshot(gen), ob.snapshot(disc)
+        steps.append({
+            "d_loss": ob.scalar(d_loss, "the discriminator loss"),
+            "g_loss": ob.scalar(g_loss, "update_generator's result"),
+            "disc_step": {"gen": [g0, g1], "disc": [d0, d1]},
+            "gen_step": {"gen": [g1, g2], "disc": [d1, d2]},
+        })
+    return {"steps": steps}
+
+
+def judge_training(obs: dict, p: dict) -> Verdict:
+    steps = obs.get("steps")
+    if not isinstance(steps, list) or len(steps) != p["steps"]:
+        raise ObservationError("training steps missing")
+    for i, s in enumerate(steps, 1):
+        for key in ("d_loss", "g_loss"):
+            value = number(s, key)
+            if not value == value or abs(value) == float("inf"):
+                return Verdict(False, f"Training step {i}: the {key[0]} loss is {value}.")
+        if changed(*s["disc_step"]["gen"]):
+            return Verdict(False, f"Training step {i}: the discriminator's update changed the "
+                           "generator's weights.")
+        if not changed(*s["gen_step"]["gen"]):
+            return Verdict(False, f"Training step {i}: the generator's weights did not change "
+                           "during its update (the notebook's runtime test would fail too).")
+        if changed(*s["gen_step"]["disc"]):
+            return Verdict(False, f"Training step {i}: the generator's update changed the "
+                           "discriminator's weights.")
+    return Verdict(True)
+
+
+# --- the list --------------------------------------------------------------------------
+
+def _block_checks(function: str, visible: dict, hidden: dict) -> list[Check]:
+    title = f"{function} builds the right layers"
+    return [
+        Check(f"{function}_layers", function, title, 1.0, observe_block, judge_block,
+              {"function": function, "seed": 1, **visible}),
+        Check(f"{function}_layers_hidden", function, title + " (other sizes)", 1.0,
+              observe_block, judge_block, {"function": function, "seed": 2, **hidden}, HIDDEN),
+    ]
+
+
+def _loss_params(seed: int, n: int, z_dim: int) -> dict:
+    return {"seed": seed, "n": n, "z_dim": z_dim, "im_dim": 784}
+
+
+CHECKS: list[Check] = [
+    *_block_checks("get_generator_block", {"in": 25, "out": 12}, {"in": 9, "out": 31}),
+    Check("Generator_structure", "Generator", "Generator: layers, output shape and range", 1.0,
+          observe_network, judge_network,
+          {"class": "Generator", "seed": 3, "n": 6, "input_dim": 10, "input_scale": 1.0,
+           "kwargs": {"z_dim": 10, "im_dim": 784, "hidden_dim": 16}}),
+    Check("Generator_structure_hidden", "Generator", "Generator with other sizes", 1.0,
+          observe_network, judge_network,
+          {"class": "Generator", "seed": 4, "n": 5, "input_dim": 64, "input_scale": 3.0,
+           "kwargs": {"z_dim": 64, "im_dim": 100, "hidden_dim": 8}}, HIDDEN),
+    Check("get_noise", "get_noise", "get_noise: shape, dtype, device, standard normal", 1.0,
+          observe_noise, judge_noise, {"seed": 5, "n": 1000, "z_dim": 4, "device": "cpu"}),
+    Check("get_noise_hidden", "get_noise", "get_noise with other sizes", 1.0,
+          observe_noise, judge_noise, {"seed": 6, "n": 301, "z_dim": 13, "device": "cpu"}, HIDDEN),
+    *_block_checks("get_discriminator_block", {"in": 20, "out": 7}, {"in": 33, "out": 5}),
+    Check("Discriminator_structure", "Discriminator", "Discriminator: layers, logits (n, 1)",
+          1.0, observe_network, judge_network,
+          {"class": "Discriminator", "seed": 7, "n": 6, "input_dim": 784, "input_scale": 1.0,
+           "kwargs": {"im_dim": 784, "hidden_dim": 16}}),
+    Check("Discriminator_structure_hidden", "Discriminator", "Discriminator with other sizes",
+          1.0, observe_network, judge_network,
+          {"class": "Discriminator", "seed": 8, "n": 3, "input_dim": 50, "input_scale": 5.0,
+           "kwargs": {"im_dim": 50, "hidden_dim": 4}}, HIDDEN),
+    Check("get_disc_loss_value", "get_disc_loss", "get_disc_loss: value on known inputs", 1.0,
+          observe_disc_loss, judge_disc_loss_value, _loss_params(9, 10, 5)),
+    Check("get_disc_loss_detach", "get_disc_loss",
+          "get_disc_loss: gradients reach the discriminator only (detach)", 2.0,
+          observe_disc_loss, judge_disc_loss_detach, _loss_params(10, 10, 5)),
+    Check("get_disc_loss_value_hidden", "get_disc_loss", "get_disc_loss on other inputs", 1.0,
+          observe_disc_loss, judge_disc_loss_value, _loss_params(11, 17, 3), HIDDEN),
+    Check("get_gen_loss_value", "get_gen_loss", "get_gen_loss: value on known inputs", 1.0,
+          observe_gen_loss, judge_gen_loss_value, _loss_params(12, 10, 5)),
+    Check("get_gen_loss_gradient", "get_gen_loss",
+          "get_gen_loss: gradients reach the generator", 2.0,
+          observe_gen_loss, judge_gen_loss_gradient, _loss_params(13, 10, 5)),
+    Check("get_gen_loss_value_hidden", "get_gen_loss", "get_gen_loss on other inputs", 1.0,
+          observe_gen_loss, judge_gen_loss_value, _loss_params(14, 23, 7), HIDDEN),
+    Check("update_generator_isolation", "update_generator",
+          "update_generator: changes the generator's weights and no discriminator weight", 2.0,
+          observe_update_generator, judge_update_generator, _loss_params(15, 10, 5)),
+    Check("training_steps", "update_generator",
+          "three training steps: each network changes only in its own update", 1.0,
+          observe_training, judge_training,
+          {"seed": 16, "n": 16, "z_dim": 8, "hidden": 8, "steps": 3}),
+    Check("update_generator_isolation_hidden", "update_generator",
+          "update_generator on other inputs", 1.0,
+          observe_update_generator, judge_update_generator, _loss_params(17, 7, 9), HIDDEN),
+]

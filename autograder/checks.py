@@ -1,0 +1,168 @@
+"""What a check is, and how an observation becomes points and feedback.
+
+A :class:`Check` has two halves that never meet in one process:
+
+* ``observe(ns, params) -> dict`` runs in the *child*, next to the student's code (``ns`` is the
+  student's namespace). It only reports plain data: numbers, lists, strings.
+* ``judge(observation, params) -> Verdict`` runs in the *grader* and decides the points. It never
+  sees a student object, only the JSON the child sent, and treats it as untrusted.
+
+Each assignment module (``autograder/assignments/<id>.py``) defines ``CHECKS``, a list of checks.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+VISIBLE = "visible"
+HIDDEN = "hidden"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The judge's decision: passed or not, and a message a student can act on."""
+
+    passed: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded property of a submission (all-or-nothing points)."""
+
+    name: str                      # unique id, e.g. "get_noise_shape"
+    group: str                     # the function/cell it is about (a solution cell's grade_id)
+    title: str                     # what is checked, in a student's words
+    points: float
+    observe: Callable[[dict, dict], dict]
+    judge: Callable[[dict, dict], Verdict]
+    params: dict = field(default_factory=dict)
+    visibility: str = VISIBLE      # "visible": students can run it; "hidden": only the grader
+    timeout: float = 30.0          # seconds for this observation in the child
+
+
+class ObservationError(Exception):
+    """The observation is malformed (a broken or hostile child): the check fails."""
+
+
+def load_checks(assignment: str) -> list[Check]:
+    """The checks of one assignment, in order."""
+    module = importlib.import_module(f"autograder.assignments.{assignment}")
+    checks = list(module.CHECKS)
+    names = [c.name for c in checks]
+    assert len(names) == len(set(names)), f"duplicate check names in {assignment}"
+    return checks
+
+
+def find_check(checks: list[Check], name: str) -> Check:
+    for check in checks:
+        if check.name == name:
+            return check
+    raise KeyError(name)
+
+
+# --- reading untrusted observations -------------------------------------------------------
+
+_NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
+def number(obs: dict, key: str) -> float:
+    """A float from the observation ('nan'/'inf'/'-inf' strings allowed), or ObservationError."""
+    value = obs.get(key) if isinstance(obs, dict) else None
+    if isinstance(value, str) and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ObservationError(f"{key!r} is not a number")
+    return float(value)
+
+
+def numbers(obs: dict, key: str) -> list[float]:
+    value = obs.get(key) if isinstance(obs, dict) else None
+    if not isinstance(value, list) or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    ):
+        raise ObservationError(f"{key!r} is not a list of numbers")
+    return [float(v) for v in value]
+
+
+def text(obs: dict, key: str) -> str:
+    value = obs.get(key) if isinstance(obs, dict) else None
+    if not isinstance(value, str):
+        raise ObservationError(f"{key!r} is not a string")
+    return value
+
+
+def shape(obs: dict, key: str = "shape") -> tuple[int, ...]:
+    value = obs.get(key) if isinstance(obs, dict) else None
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        raise ObservationError(f"{key!r} is not a shape")
+    return tuple(value)
+
+
+def close(observed: float, expected: float, rel: float = 1e-4, abs_: float = 1e-5) -> bool:
+    """``observed`` equals ``expected`` up to float32 rounding (NaN is never close)."""
+    return math.isfinite(observed) and abs(observed - expected) <= abs_ + rel * abs(expected)
+
+
+def layers(obs: dict, key: str = "layers") -> list[dict]:
+    """The leaf layers reported by :func:`autograder.observe.describe_layers`."""
+    value = obs.get(key) if isinstance(obs, dict) else None
+    if not isinstance(value, list) or not all(
+        isinstance(v, dict) and isinstance(v.get("type"), str) for v in value
+    ):
+        raise ObservationError(f"{key!r} is not a list of layers")
+    return value
+
+
+def layer_names(described: list[dict]) -> str:
+    """``Linear(25, 12) -> BatchNorm1d(12) -> ReLU`` for feedback."""
+    return " -> ".join(layer_label(d) for d in described) or "(no layers)"
+
+
+def layer_label(d: dict) -> str:
+    kind = d.get("type")
+    if kind == "Linear":
+        return f"Linear({d.get('in')}, {d.get('out')})"
+    if kind in ("BatchNorm1d", "BatchNorm2d"):
+        return f"{kind}({d.get('features')})"
+    if kind == "LeakyReLU":
+        return f"LeakyReLU({d.get('slope')})"
+    if kind == "Dropout":
+        return f"Dropout({d.get('p')})"
+    return str(kind)
+
+
+def changed(before: dict, after: dict) -> list[str]:
+    """Names of parameters whose fingerprint differs between two snapshots."""
+    if not isinstance(before, dict) or not isinstance(after, dict) or not before:
+        raise ObservationError("parameter snapshot missing")
+    if set(before) != set(after):
+        raise ObservationError("parameter snapshots list different parameters")
+    return sorted(name for name in before if before[name] != after[name])
+
+
+def with_gradient(grads: dict) -> list[str]:
+    """Names of parameters that hold a non-zero gradient (``grads`` maps name -> norm or None)."""
+    if not isinstance(grads, dict):
+        raise ObservationError("gradient report missing")
+    out = []
+    for name, norm in grads.items():
+        if norm is None:
+            continue
+        if isinstance(norm, bool) or not isinstance(norm, (int, float)):
+            raise ObservationError("gradient norm is not a number")
+        if norm != 0.0:
+            out.append(name)
+    return sorted(out)
+
+
+def fmt(x: Any) -> str:
+    """Short number formatting for feedback."""
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)

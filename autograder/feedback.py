@@ -1,0 +1,56 @@
+"""Words for a student: what an error the child reported means and what to do about it."""
+
+from __future__ import annotations
+
+
+def where_text(where) -> str:
+    if not isinstance(where, dict):
+        return ""
+    place = f" (in {where.get('file')}, line {where.get('line')}"
+    code = where.get("code")
+    return place + (f": {code}" if code else "") + ")"
+
+
+def explain(error: dict, check_title: str) -> str:
+    """One or two sentences for an observation that ended in an error instead of data."""
+    if not isinstance(error, dict):
+        return "The grader could not read what your code did."
+    kind = error.get("kind")
+    if kind == "not_implemented":
+        where = error.get("where") or {}
+        fn = where.get("function") if isinstance(where, dict) else None
+        name = f"`{fn}`" if fn and fn != "<module>" else "a function this check needs"
+        return (f"Not implemented yet: {name} still raises NotImplementedError"
+                f"{where_text(where)}. Replace the `raise NotImplementedError()` with your code.")
+    if kind == "missing":
+        return (f"Your submission defines no `{error.get('name')}`: did you rename it, delete its "
+                "cell, or does an earlier cell fail? (see the notes above)")
+    if kind == "timeout":
+        return (f"Did not finish within {error.get('seconds')} s: an endless loop, or a long "
+                "training run inside the code being checked?")
+    if kind == "total_timeout":
+        return (f"Not run: the whole submission took longer than {error.get('seconds')} s "
+                "(an earlier step was slow).")
+    if kind == "crashed":
+        return (f"The process running your code stopped ({error.get('status')}) during this "
+                "check: it may have used too much memory, or called exit()/os._exit().")
+    if kind == "no_report":
+        return "Your code ran, but the check's observation never came back."
+    if kind == "exception":
+        return (f"Your code raised {error.get('type')}: {error.get('message')}"
+                f"{where_text(error.get('where'))}.")
+    return "The grader could not read what your code did."
+
+
+def cell_note(step: str, error: dict) -> str:
+    """A note about a notebook cell or module import that failed while setting up."""
+    what = step.split(":", 1)[-1]
+    if step.startswith("import:"):
+        what = f"{what}.py"
+    kind = error.get("kind") if isinstance(error, dict) else None
+    if kind == "not_implemented":
+        return ""  # the release's stubs raise at call time; a cell raising it is reported per check
+    if kind == "exception" and error.get("type") == "SyntaxError":
+        return (f"{what} has a syntax error{where_text(error.get('where'))}: "
+                f"{error.get('message')}. Nothing it defines could be graded.")
+    return f"{what} failed while running: {explain(error, what)}"

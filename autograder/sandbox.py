@@ -1,0 +1,236 @@
+"""Run a submission in a child process with limits, and collect what it observed.
+
+The child (:mod:`autograder.child`) gets a clean environment, a temporary working folder that
+holds only the submission, ``python -I``, and limits on memory, processes, file size and time.
+Each step (a cell, a module import, a check's observation) has its own timeout: a step that
+hangs or kills the child is recorded, the child is ended, and a fresh child goes on with the
+remaining steps. Every process the child started is ended before the results are returned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.paths import REPO
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use."""
+
+    cell_timeout: float = 60.0      # seconds for one notebook cell or module import
+    total_timeout: float = 300.0    # seconds for the whole submission, restarts included
+    memory_mb: int = 6144           # address space of the child (CPU grading)
+    file_mb: int = 64               # the largest file the child may write
+    max_processes: int = 256        # processes of the sandbox user (applies when not root)
+    output_bytes: int = 20_000      # how much of the child's stdout/stderr is kept
+    threads: int = 1                # torch threads in the child
+
+
+@dataclass
+class Run:
+    """What the children reported: per step an observation or an error."""
+
+    steps: dict[str, dict] = field(default_factory=dict)   # step -> {"observation"|"error"}
+    output: str = ""                                        # tail of the child's stdout/stderr
+    restarts: int = 0
+    seconds: float = 0.0
+
+
+def clean_env(workdir: str) -> dict[str, str]:
+    """The child's whole environment: nothing of the grader's (tokens, paths) leaks in."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": workdir,
+        "TMPDIR": workdir,
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(workdir, ".mpl"),
+        "GAN_COURSE_GRADING": "1",
+        "OMP_NUM_THREADS": "1",
+        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+    }
+    for key in ("CUDA_VISIBLE_DEVICES", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+def _limit(limits: Limits, use_cuda: bool):
+    def apply() -> None:
+        os.setsid()
+        if not use_cuda:  # CUDA reserves far more address space than it uses
+            cap = limits.memory_mb << 20
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb << 20,) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        try:
+            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
+        except (ValueError, OSError):
+            pass
+    return apply
+
+
+class _Child:
+    """One child process, its event pipe and the threads that drain its output."""
+
+    def __init__(self, request: dict, workdir: str, limits: Limits, use_cuda: bool):
+        read_fd, write_fd = os.pipe()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-m", "autograder.child", str(write_fd)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,), cwd=workdir, env=clean_env(workdir),
+            preexec_fn=_limit(limits, use_cuda), close_fds=True,
+        )
+        os.close(write_fd)
+        self.events: queue.Queue = queue.Queue()
+        self.output = bytearray()
+        self.keep = limits.output_bytes
+        threading.Thread(target=self._read_events, args=(read_fd,), daemon=True).start()
+        threading.Thread(target=self._read_output, daemon=True).start()
+        try:
+            self.proc.stdin.write(json.dumps(request).encode())
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def _read_events(self, fd: int) -> None:
+        with os.fdopen(fd, "rb") as pipe:
+            for line in pipe:
+                if len(line) > 50_000_000:
+                    continue
+                try:
+                    event = json.loads(line)
+                except (ValueError, UnicodeDecodeError):
+                    continue  # noise written to the pipe: ignored
+                if isinstance(event, dict):
+                    self.events.put(event)
+        self.events.put(None)  # end of stream: the child exited or closed the pipe
+
+    def _read_output(self) -> None:
+        while chunk := self.proc.stdout.read(65536):
+            self.output += chunk
+            if len(self.output) > 2 * self.keep:
+                del self.output[: len(self.output) - self.keep]
+
+    def kill(self) -> None:
+        """End the child and every process in its session."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.kill()
+        self.proc.wait()
+
+    def exit_status(self) -> str:
+        code = self.proc.poll()
+        if code is None:
+            return "still running"
+        if code < 0:
+            return f"killed by signal {signal.Signals(-code).name}"
+        return f"exit code {code}"
+
+
+def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, bytes],
+            limits: Limits = Limits()) -> Run:
+    """Run ``request`` in children until every step has a result or time runs out.
+
+    ``steps`` lists (step name, timeout seconds) in the order the child runs them: cells or
+    module imports first, then checks. ``files`` are written into the child's working folder.
+    """
+    import torch
+
+    use_cuda = torch.cuda.is_available()
+    run = Run()
+    started = time.monotonic()
+    timeouts = dict(steps)
+    workdir = tempfile.mkdtemp(prefix="gan-grade-")
+    os.chmod(workdir, 0o700)
+    try:
+        for name, data in files.items():
+            path = Path(workdir) / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        setup_steps = [s for s, _ in steps if s not in {c["name"] for c in request["checks"]}]
+        failed_setup: set[str] = set()
+        while True:
+            pending = [c for c in request["checks"] if c["name"] not in run.steps]
+            if not pending and run.restarts:
+                break
+            left = limits.total_timeout - (time.monotonic() - started)
+            if left <= 0:
+                for c in pending:
+                    run.steps[c["name"]] = {"error": {"kind": "total_timeout",
+                                                      "seconds": limits.total_timeout}}
+                break
+            child_request = dict(request, checks=pending, skip=sorted(failed_setup),
+                                 threads=limits.threads, folder=workdir)
+            child = _Child(child_request, workdir, limits, use_cuda)
+            current, deadline, finished = None, time.monotonic() + 60.0, False
+            try:
+                while True:
+                    wait = min(deadline, started + limits.total_timeout) - time.monotonic()
+                    try:
+                        event = child.events.get(timeout=max(0.0, wait))
+                    except queue.Empty:
+                        event = "timeout"
+                    if event == "timeout" or event is None:
+                        break
+                    kind, step = event.get("event"), event.get("step")
+                    if kind == "start" and isinstance(step, str):
+                        current = step
+                        deadline = time.monotonic() + timeouts.get(step, limits.cell_timeout)
+                    elif kind == "done" and isinstance(step, str) and step == current:
+                        if step in setup_steps:
+                            run.steps[step] = {k: event[k] for k in ("error",) if k in event}
+                        elif step not in run.steps:
+                            run.steps[step] = ({"error": event["error"]} if "error" in event
+                                               else {"observation": event.get("observation")})
+                        current, deadline = None, time.monotonic() + 60.0
+                    elif kind == "finished":
+                        finished = True
+                        break
+            finally:
+                child.kill()
+                run.output = (run.output + child.output.decode("utf-8", "replace"))[-limits.output_bytes:]
+            run.restarts += 1
+            if finished:
+                for c in pending:  # a check the child skipped silently
+                    run.steps.setdefault(c["name"], {"error": {"kind": "no_report"}})
+                break
+            if event == "timeout":
+                error = {"kind": "timeout", "seconds": timeouts.get(current, 60.0)}
+            else:
+                error = {"kind": "crashed", "status": child.exit_status()}
+            if current is None:
+                # The child died or hung between steps (while starting, or after a step).
+                for c in pending:
+                    run.steps.setdefault(c["name"], {"error": error})
+                break
+            run.steps[current] = {"error": error}
+            if current in setup_steps:
+                failed_setup.add(current)
+            if run.restarts > len(steps) + 2:
+                break
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    run.seconds = time.monotonic() - started
+    return run
+
+
+def repo_root() -> Path:
+    return REPO

@@ -1,0 +1,211 @@
+"""Turn a submitted notebook or folder into the program the child runs.
+
+The grader never imports or executes student code here: it only reads files as bytes and JSON.
+
+For a notebook, the program is the *released* notebook's cell sequence (trusted), where each
+solution cell is replaced by the student's cell with the same nbgrader ``grade_id``, the
+student's own extra cells are kept in their place, provided cells always run from the release
+(a student cannot edit a locked cell or the guard of the training cell), and test cells are left
+out (the grader runs its own checks).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.paths import release_dir
+
+MAX_BYTES = 30_000_000
+
+
+class SubmissionError(Exception):
+    """The submission cannot be read at all; the message tells the student why."""
+
+
+@dataclass
+class Program:
+    kind: str                                          # "notebook" or "modules"
+    source: str                                        # what was graded, for the report
+    cells: list[dict] = field(default_factory=list)    # notebook: step, label, source, origin
+    modules: list[str] = field(default_factory=list)   # modules: names to import, in order
+    files: dict[str, bytes] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)     # remarks for the student
+
+    @property
+    def setup_steps(self) -> list[str]:
+        if self.kind == "notebook":
+            return [c["step"] for c in self.cells]
+        return [f"import:{m}" for m in self.modules]
+
+
+# --- reading notebooks -------------------------------------------------------------------
+
+def read_notebook(path: Path) -> dict:
+    """Parse a notebook file (``.ipynb`` JSON or a jupytext ``.pct.py``) without running it."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise SubmissionError(f"{path.name} is empty (0 bytes of content): did the upload fail? "
+                              "Save the notebook in Jupyter and submit it again.")
+    if len(data) > MAX_BYTES:
+        raise SubmissionError(f"{path.name} is {len(data) // 1_000_000} MB; the limit is "
+                              f"{MAX_BYTES // 1_000_000} MB. Clear the outputs (Edit → Clear "
+                              "All Outputs) and submit again.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{path.name} is not UTF-8 text (byte {exc.start}): is it really "
+                              "a notebook? Download it again with File → Download.") from None
+    if path.name.endswith(".py"):
+        import jupytext
+
+        try:
+            return _as_notebook(jupytext.reads(text, fmt="py:percent"), path)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the student's file
+            raise SubmissionError(f"{path.name} could not be read as a percent-format "
+                                  f"notebook: {exc}") from None
+    try:
+        nb = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(
+            f"{path.name} is not valid notebook JSON ({exc.msg} at line {exc.lineno}): the file "
+            "is probably truncated or was edited by hand. Open it in Jupyter; if it does not "
+            "open, restore it from a checkpoint (File → Revert) and submit again.") from None
+    return _as_notebook(nb, path)
+
+
+def _as_notebook(nb, path: Path) -> dict:
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise SubmissionError(f"{path.name} is JSON but not a Jupyter notebook (it has no list "
+                              "of cells).")
+    cells = []
+    for cell in nb["cells"]:
+        if not isinstance(cell, dict):
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if not isinstance(source, str):
+            source = ""
+        metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        nbgrader = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
+        cells.append({"cell_type": cell.get("cell_type"), "source": source, "nbgrader": nbgrader})
+    return {"cells": cells}
+
+
+def grade_id(cell: dict) -> str | None:
+    gid = cell["nbgrader"].get("grade_id")
+    return gid if isinstance(gid, str) else None
+
+
+# --- finding the submission --------------------------------------------------------------
+
+def find_notebook(path: Path, name: str, notes: list[str]) -> Path:
+    """The notebook to grade: ``path`` itself, or ``name`` (or the only notebook) in a folder."""
+    if path.is_file():
+        return path
+    stem = name.removesuffix(".ipynb")
+    for candidate in (name, f"{stem}.pct.py"):
+        if (path / candidate).is_file():
+            return path / candidate
+    found = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    if len(found) == 1:
+        notes.append(f"Graded {found[0].relative_to(path)}; the expected name is {name}.")
+        return found[0]
+    if not found:
+        raise SubmissionError(f"No notebook in the submission: expected {name}.")
+    listed = ", ".join(str(p.relative_to(path)) for p in found[:5])
+    raise SubmissionError(f"Expected {name}, but found several notebooks ({listed}): "
+                          f"submit one notebook named {name}.")
+
+
+def load(assignment: str, path: Path, spec) -> Program:
+    """The program for ``path`` (a notebook file or a submission folder)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(path)
+    if getattr(spec, "NOTEBOOK", None):
+        return load_notebook_program(assignment, path, spec.NOTEBOOK)
+    return load_module_program(assignment, path, spec.MODULES)
+
+
+def load_notebook_program(assignment: str, path: Path, name: str) -> Program:
+    notes: list[str] = []
+    nb_path = find_notebook(path, name, notes)
+    student = read_notebook(nb_path)
+    release = read_notebook(release_dir(assignment) / name)
+    program = Program(kind="notebook", source=str(nb_path), notes=notes)
+
+    release_code = [c for c in release["cells"] if c["cell_type"] == "code"]
+    kinds = {}
+    for c in release_code:
+        gid = grade_id(c)
+        kinds[gid] = ("test" if c["nbgrader"].get("grade") and not c["nbgrader"].get("solution")
+                      else "solution" if c["nbgrader"].get("solution") else "provided")
+
+    # The student's code cells: solution cells by grade_id, extra cells after the known cell
+    # that precedes them.
+    by_id: dict[str, dict] = {}
+    extras: dict[str | None, list[dict]] = {}
+    last_known: str | None = None
+    extra_count = 0
+    for cell in student["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        gid = grade_id(cell)
+        if gid in kinds:
+            by_id.setdefault(gid, cell)
+            last_known = gid
+        elif cell["source"].strip():
+            extra_count += 1
+            extras.setdefault(last_known, []).append(
+                dict(cell, label=f"your extra cell {extra_count}"))
+
+    def add(step: str, label: str, source: str, origin: str) -> None:
+        program.cells.append({"step": step, "label": label, "source": source, "origin": origin})
+
+    for cell in extras.get(None, []):
+        add(f"cell:{cell['label']}", cell["label"], cell["source"], "student")
+    for cell in release_code:
+        gid = grade_id(cell)
+        kind = kinds[gid]
+        if kind == "solution":
+            mine = by_id.get(gid)
+            if mine is None:
+                notes.append(f"Your notebook has no cell '{gid}' (deleted, or its metadata was "
+                             "lost): the release's empty stub was graded in its place.")
+                mine = cell
+            add(f"cell:{gid}", f"cell {gid}", mine["source"], "student")
+        elif kind == "provided":
+            add(f"cell:{gid}", f"cell {gid}", cell["source"], "provided")
+        for extra in extras.get(gid, []):
+            add(f"cell:{extra['label']}", extra["label"], extra["source"], "student")
+    return program
+
+
+def load_module_program(assignment: str, path: Path, modules: dict[str, str]) -> Program:
+    """``modules`` maps file name -> "student" or "provided" (provided files come from the release)."""
+    if path.is_file():
+        raise SubmissionError(f"Submit the folder that holds {', '.join(modules)}, not one file.")
+    program = Program(kind="modules", source=str(path))
+    for filename, origin in modules.items():
+        if origin == "provided":
+            data = (release_dir(assignment) / filename).read_bytes()
+        else:
+            candidate = path / filename
+            if not candidate.is_file():
+                found = sorted(path.rglob(filename))
+                if found:
+                    candidate = found[0]
+                    program.notes.append(f"Graded {candidate.relative_to(path)}; expected "
+                                         f"{filename} at the top of the folder.")
+                else:
+                    program.notes.append(f"{filename} is missing: the release's stub was graded.")
+                    candidate = release_dir(assignment) / filename
+            data = candidate.read_bytes()
+            if len(data) > MAX_BYTES:
+                raise SubmissionError(f"{filename} is larger than {MAX_BYTES // 1_000_000} MB.")
+        program.files[filename] = data
+        program.modules.append(filename.removesuffix(".py"))
+    return program

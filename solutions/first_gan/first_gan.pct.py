@@ -1,0 +1,492 @@
+# %% [markdown]
+# # Your first GAN: generating handwritten digits
+#
+# ### Goal
+# Build and train a generative adversarial network (GAN) that generates hand-written digits
+# (0-9) with PyTorch.
+#
+# You write the parts marked `# TODO: your code here`. After each part there is a **self-check**
+# cell: run it, and it tells you what is right and what to fix. Before you submit, run every cell
+# from the top (Kernel → Restart & Run All), or check the whole notebook from a terminal:
+#
+# ```
+# python -m autograder check first_gan first_gan.ipynb
+# ```
+#
+# The grader checks more than the self-checks show (the same properties, on other inputs).
+# The long training cell at the end does not run while grading, so keep your work in the
+# marked cells.
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+from torchvision.utils import make_grid
+from torch.utils.data import DataLoader
+import matplotlib.pyplot as plt
+
+from gan_course import default_device, is_grading
+from gan_course.data import mnist_dataset
+from autograder.selfcheck import check
+
+torch.manual_seed(0)  # Set for testing purposes, please do not change!
+
+
+def show_tensor_images(image_tensor, num_images=25, size=(1, 28, 28)):
+    """Plot the first `num_images` images of a batch in a uniform 5-wide grid.
+
+    image_tensor: (n, 784) or (n, 1, 28, 28), values in [0, 1].
+    """
+    image_unflat = image_tensor.detach().cpu().view(-1, *size)  # (n, 1, 28, 28)
+    image_grid = make_grid(image_unflat[:num_images], nrow=5)   # (3, H, W)
+    plt.imshow(image_grid.permute(1, 2, 0).squeeze())
+    plt.axis("off")
+    plt.show()
+
+
+# %% [markdown]
+# #### MNIST Dataset
+# The training images your discriminator will be using come from a dataset called
+# [MNIST](http://yann.lecun.com/exdb/mnist/). It contains 60,000 images of handwritten digits,
+# from 0 to 9. The images are small (28 x 28 pixels) and black-and-white, so only one "colour
+# channel" is needed to represent them. The course loader `gan_course.data` finds MNIST on your
+# disk (set `GAN_COURSE_DATA` to a folder holding the four `.gz` files) or downloads it.
+#
+# ## Generator
+# The first step is to build the generator component.
+#
+# Start with a function that makes a single layer/block of the generator's neural network. Each
+# block is a [linear transformation](https://pytorch.org/docs/stable/generated/torch.nn.Linear.html)
+# to map to another shape, a
+# [batch normalization](https://pytorch.org/docs/stable/generated/torch.nn.BatchNorm1d.html) for
+# stabilization, and a non-linear activation function (a
+# [ReLU](https://pytorch.org/docs/stable/generated/torch.nn.ReLU.html)) so the output can be
+# transformed in complex ways.
+
+# %% nbgrader={"grade": false, "grade_id": "get_generator_block", "locked": false, "schema_version": 3, "solution": true}
+def get_generator_block(input_dim: int, output_dim: int) -> nn.Sequential:
+    """Return one block of the generator: Linear -> BatchNorm1d -> ReLU.
+
+    Parameters:
+        input_dim: the dimension of the input vector, a scalar
+        output_dim: the dimension of the output vector, a scalar
+    Returns:
+        nn.Sequential mapping (n, input_dim) -> (n, output_dim), values >= 0
+    """
+    ### BEGIN SOLUTION
+    return nn.Sequential(
+        nn.Linear(input_dim, output_dim),  # (n, input_dim) -> (n, output_dim)
+        nn.BatchNorm1d(output_dim),        # normalise each feature over the batch
+        nn.ReLU(inplace=True),             # non-linearity, values >= 0
+    )
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_get_generator_block", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("first_gan", "get_generator_block", globals())
+### BEGIN HIDDEN TESTS
+score += check("first_gan", "get_generator_block", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
+# %% [markdown]
+# Now build the generator class. It takes 3 values:
+#
+# * the noise vector dimension `z_dim`
+# * the image dimension `im_dim` (MNIST: 28 x 28 = 784)
+# * the initial hidden dimension `hidden_dim`
+#
+# Starting from the noise vector, the generator applies four blocks until the tensor is wide
+# enough, then a final layer maps it to the size of an image. Fill in that **final layer**: it
+# needs no normalization or activation, but its output must be scaled into (0, 1) with a
+# [sigmoid](https://pytorch.org/docs/stable/generated/torch.nn.Sigmoid.html), like MNIST pixels.
+
+# %% nbgrader={"grade": false, "grade_id": "Generator", "locked": false, "schema_version": 3, "solution": true}
+class Generator(nn.Module):
+    """Generator: noise (n, z_dim) -> flattened images (n, im_dim) with values in (0, 1).
+
+    Values:
+        z_dim: the dimension of the noise vector, a scalar
+        im_dim: the dimension of the images, fitted for the dataset used, a scalar
+            (MNIST images are 28 x 28 = 784 so that is your default)
+        hidden_dim: the inner dimension, a scalar
+    """
+
+    def __init__(self, z_dim: int = 10, im_dim: int = 784, hidden_dim: int = 128):
+        super().__init__()
+        layers = [
+            get_generator_block(z_dim, hidden_dim),               # (n, z_dim) -> (n, h)
+            get_generator_block(hidden_dim, hidden_dim * 2),      # (n, h)  -> (n, 2h)
+            get_generator_block(hidden_dim * 2, hidden_dim * 4),  # (n, 2h) -> (n, 4h)
+            get_generator_block(hidden_dim * 4, hidden_dim * 8),  # (n, 4h) -> (n, 8h)
+        ]
+        # Append the final layer(s): (n, 8h) -> (n, im_dim), values in (0, 1).
+        ### BEGIN SOLUTION
+        layers += [
+            nn.Linear(hidden_dim * 8, im_dim),  # (n, 8h) -> (n, im_dim)
+            nn.Sigmoid(),                       # pixel values in (0, 1)
+        ]
+        ### END SOLUTION
+        self.gen = nn.Sequential(*layers)
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        """noise: (n, z_dim) -> generated images (n, im_dim) in (0, 1)."""
+        return self.gen(noise)
+
+    def get_gen(self) -> nn.Sequential:
+        """Returns: the sequential model."""
+        return self.gen
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_Generator", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("first_gan", "Generator", globals())
+### BEGIN HIDDEN TESTS
+score += check("first_gan", "Generator", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
+# %% [markdown]
+# ## Noise
+# To use the generator you need noise vectors. The noise vector z makes sure that images
+# generated from the same class don't all look the same: think of it as a random seed. Sample it
+# from the **standard normal** distribution, all `n_samples` vectors at once, directly on `device`.
+
+# %% nbgrader={"grade": false, "grade_id": "get_noise", "locked": false, "schema_version": 3, "solution": true}
+def get_noise(n_samples: int, z_dim: int, device="cpu") -> torch.Tensor:
+    """Noise vectors for the generator.
+
+    Parameters:
+        n_samples: the number of samples to generate, a scalar
+        z_dim: the dimension of the noise vector, a scalar
+        device: the device type ("cpu", "cuda" or a torch.device)
+    Returns:
+        float32 tensor (n_samples, z_dim) on `device`, entries drawn from N(0, 1)
+    """
+    ### BEGIN SOLUTION
+    return torch.randn(n_samples, z_dim, device=device)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_get_noise", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("first_gan", "get_noise", globals())
+### BEGIN HIDDEN TESTS
+score += check("first_gan", "get_noise", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
+# %% [markdown]
+# ## Discriminator
+# The second component is the discriminator. As for the generator, start with a function that
+# builds one block: a linear transformation followed by an
+# [`nn.LeakyReLU`](https://pytorch.org/docs/stable/generated/torch.nn.LeakyReLU.html) with a
+# negative slope of **0.2**.
+#
+# *Note: leaky ReLUs prevent the "dying ReLU" problem: parameters stop changing when a ReLU
+# always receives negative values, because its gradient there is zero.*
+
+# %% nbgrader={"grade": false, "grade_id": "get_discriminator_block", "locked": false, "schema_version": 3, "solution": true}
+def get_discriminator_block(input_dim: int, output_dim: int) -> nn.Sequential:
+    """Return one block of the discriminator: Linear -> LeakyReLU(0.2).
+
+    Parameters:
+        input_dim: the dimension of the input vector, a scalar
+        output_dim: the dimension of the output vector, a scalar
+    Returns:
+        nn.Sequential mapping (n, input_dim) -> (n, output_dim)
+    """
+    ### BEGIN SOLUTION
+    return nn.Sequential(
+        nn.Linear(input_dim, output_dim),  # (n, input_dim) -> (n, output_dim)
+        nn.LeakyReLU(0.2, inplace=True),   # x if x > 0 else 0.2 * x
+    )
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_get_discriminator_block", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("first_gan", "get_discriminator_block", globals())
+### BEGIN HIDDEN TESTS
+score += check("first_gan", "get_discriminator_block", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
+# %% [markdown]
+# Now use these blocks to make the discriminator. It starts from a flattened image (n, 784) and
+# ends with **one number per image**: a *logit*, the score that the image is real. Do not add a
+# sigmoid after the final layer: the loss `nn.BCEWithLogitsLoss` applies it for you, in a
+# numerically stable way. Fill in the final layer.
+
+# %% nbgrader={"grade": false, "grade_id": "Discriminator", "locked": false, "schema_version": 3, "solution": true}
+class Discriminator(nn.Module):
+    """Discriminator: flattened images (n, im_dim) -> logits (n, 1).
+
+    Values:
+        im_dim: the dimension of the images, fitted for the dataset used, a scalar
+            (MNIST images are 28x28 = 784 so that is your default)
+        hidden_dim: the inner dimension, a scalar
+    """
+
+    def __init__(self, im_dim: int = 784, hidden_dim: int = 128):
+        super().__init__()
+        layers = [
+            get_discriminator_block(im_dim, hidden_dim * 4),          # (n, im_dim) -> (n, 4h)
+            get_discriminator_block(hidden_dim * 4, hidden_dim * 2),  # (n, 4h) -> (n, 2h)
+            get_discriminator_block(hidden_dim * 2, hidden_dim),      # (n, 2h) -> (n, h)
+        ]
+        # Append the final layer: (n, h) -> (n, 1) logits, no activation.
+        ### BEGIN SOLUTION
+        layers += [nn.Linear(hidden_dim, 1)]  # (n, h) -> (n, 1) logits
+        ### END SOLUTION
+        self.disc = nn.Sequential(*layers)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """image: flattened images (n, im_dim) -> logits (n, 1), real > 0 > fake."""
+        return self.disc(image)
+
+    def get_disc(self) -> nn.Sequential:
+        """Returns: the sequential model."""
+        return self.disc
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_Discriminator", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("first_gan", "Discriminator", globals())
+### BEGIN HIDDEN TESTS
+score += check("first_gan", "Discriminator", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
+# %% [markdown]
+# ## Training
+# Now put it all together. First, the parameters:
+#
+# * `criterion`: the loss function
+# * `n_epochs`: the number of times you iterate through the entire dataset when training
+# * `z_dim`: the dimension of the noise vector
+# * `display_step`: how often to display/visualize the images
+# * `batch_size`: the number of images per forward/backward pass
+# * `lr`: the learning rate
+# * `device`: where the networks run: a GPU (CUDA) when there is one, else the CPU
+#
+# and MNIST as tensors in a DataLoader.
+
+# %% nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
+criterion = nn.BCEWithLogitsLoss()
+n_epochs = 200
+z_dim = 64
+display_step = 500
+batch_size = 128
+lr = 0.00001
+device = default_device()
+
+REAL_LABEL = 1.0  # the discriminator's target for real images
+FAKE_LABEL = 0.0  # ... and for generated ones
+
+# MNIST as (image (1, 28, 28) in [0, 1], label) pairs, like torchvision's ToTensor.
+dataloader = DataLoader(mnist_dataset("train"), batch_size=batch_size, shuffle=True)
+
+# %% [markdown]
+# Now initialize the generator, the discriminator and their optimizers. Each optimizer takes
+# the parameters of **one** model only, since each optimizer updates only its own model.
+
+# %% nbgrader={"grade": false, "grade_id": "models", "locked": true, "schema_version": 3, "solution": false}
+gen = Generator(z_dim).to(device)
+gen_opt = torch.optim.Adam(gen.parameters(), lr=lr)
+disc = Discriminator().to(device)
+disc_opt = torch.optim.Adam(disc.parameters(), lr=lr)
+
+# %% [markdown]
+# Before training, write the functions that compute the discriminator's loss and the
+# generator's loss. The generator is needed to compute the discriminator's loss, so call
+# `.detach()` on the generator's output there: only the discriminator may learn from its loss.
+#
+# Use the `criterion` you are given, and `torch.ones_like` / `torch.zeros_like` for the targets
+# (if you use `torch.ones` or `torch.zeros`, pass `device=device`). The discriminator's loss is
+# the **average** of its loss on the fake images and on the real images:
+#
+# $$\mathcal{L}_D = \tfrac12\big[\mathrm{BCE}(D(G(z)), 0) + \mathrm{BCE}(D(x), 1)\big]$$
+
+# %% nbgrader={"grade": false, "grade_id": "get_disc_loss", "locked": false, "schema_version": 3, "solution": true}
+def get_disc_loss(gen, disc, criterion, real, num_images, z_dim, device):
+    """Return the loss of the discriminator given inputs.
+
+    Parameters:
+        gen: the generator model, which returns an image given z-dimensional noise
+        disc: the discriminator model, which returns a single-dimensional prediction of real/fake
+        criterion: the loss function, which should be used to compare the discriminator's
+            predictions to the ground truth reality of the images (e.g. fake = 0, real = 1)
+        real: a batch of real images, (num_images, 784)
+        num_images: the number of images the generator should produce,
+            which is also the length of the real images
+        z_dim: the dimension of the noise vector, a scalar
+        device: the device type
+    Returns:
+        disc_loss: a torch scalar loss value for the current batch
+    """
+    ### BEGIN SOLUTION
+    noise = get_noise(num_images, z_dim, device)           # (n, z_dim)
+    fake = gen(noise).detach()                              # (n, 784); no gradient into G
+    pred_fake = disc(fake)                                  # (n, 1) logits
+    fake_loss = criterion(pred_fake, torch.full_like(pred_fake, FAKE_LABEL))
+    pred_real = disc(real)                                  # (n, 1) logits
+    real_loss = criterion(pred_real, torch.full_like(pred_real, REAL_LABEL))
+    disc_loss = (fake_loss + real_loss) / 2                 # average of the two halves
+    ### END SOLUTION
+    return disc_loss
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_get_disc_loss", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+score = check("first_gan", "get_disc_loss", globals())
+### BEGIN HIDDEN TESTS
+score += check("first_gan", "get_disc_loss", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
+# %% [markdown]
+# The generator wants the discriminator to call its images real, so its loss compares the
+# discriminator's prediction on fresh fake images with the **real** label:
+#
+# $$\mathcal{L}_G = \mathrm{BCE}(D(G(z)), 1)$$
+#
+# Here the gradient must flow back through the discriminator into the generator: no `.detach()`.
+
+# %% nbgrader={"grade": false, "grade_id": "get_gen_loss", "locked": false, "schema_version": 3, "solution": true}
+def get_gen_loss(gen, disc, criterion, num_images, z_dim, device):
+    """Return the loss of the generator given inputs.
+
+    Parameters:
+        gen: the generator model, which returns an image given z-dimensional noise
+        disc: the discriminator model, which returns a single-dimensional prediction of real/fake
+        criterion: the loss function, which should be used to compare the discriminator's
+            predictions to the ground truth reality of the images (e.g. fake = 0, real = 1)
+        num_images: the number of images the generator should produce,
+            which is also the length of the real images
+        z_dim: the dimension of the noise vector, a scalar
+        device: the device type
+    Returns:
+        gen_loss: a torch scalar loss value for the current batch
+    """
+    ### BEGIN SOLUTION
+    noise = get_noise(num_images, z_dim, device)  # (n, z_dim)
+    pred_fake = disc(gen(noise))                   # (n, 1) logits, graph reaches G
+    gen_loss = criterion(pred_fake, torch.full_like(pred_fake, REAL_LABEL))
+    ### END SOLUTION
+    return gen_loss
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_get_gen_loss", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+score = check("first_gan", "get_gen_loss", globals())
+### BEGIN HIDDEN TESTS
+score += check("first_gan", "get_gen_loss", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
+# %% [markdown]
+# ## One update of each network
+# Every batch, the discriminator is updated first, then the generator. The discriminator's
+# update is given below. Write the generator's update in the same way:
+#
+# 1. zero out the gradients of the generator's optimizer,
+# 2. compute the generator loss,
+# 3. backpropagate and take an optimizer step,
+# 4. return the loss.
+#
+# Use only the optimizer you are given (`gen_opt`), never the discriminator's.
+
+# %% nbgrader={"grade": false, "grade_id": "update_discriminator", "locked": true, "schema_version": 3, "solution": false}
+def update_discriminator(gen, disc, disc_opt, criterion, real, num_images, z_dim, device):
+    """One discriminator update: maximize log D(x) + log(1 - D(G(z))). Returns the loss."""
+    disc_opt.zero_grad()        # forget the gradients of the previous batch
+    disc_loss = get_disc_loss(gen, disc, criterion, real, num_images, z_dim, device)
+    disc_loss.backward()        # gradients for the discriminator only (fakes are detached)
+    disc_opt.step()             # update the discriminator's weights
+    return disc_loss
+
+
+# %% nbgrader={"grade": false, "grade_id": "update_generator", "locked": false, "schema_version": 3, "solution": true}
+def update_generator(gen, disc, gen_opt, criterion, num_images, z_dim, device):
+    """One generator update: maximize log D(G(z)). Returns the loss (a scalar tensor).
+
+    Parameters:
+        gen, disc: the generator and discriminator models
+        gen_opt: the optimizer of the generator's parameters
+        criterion, num_images, z_dim, device: as for get_gen_loss
+    """
+    ### BEGIN SOLUTION
+    gen_opt.zero_grad()
+    gen_loss = get_gen_loss(gen, disc, criterion, num_images, z_dim, device)
+    gen_loss.backward()
+    gen_opt.step()
+    ### END SOLUTION
+    return gen_loss
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_update_generator", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+score = check("first_gan", "update_generator", globals())
+### BEGIN HIDDEN TESTS
+score += check("first_gan", "update_generator", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
+# %% [markdown]
+# Finally, put everything together! For each epoch, process the entire dataset in batches. For
+# every batch, update the discriminator and then the generator using their losses. You may see
+# a loss greater than 1: binary cross entropy can be any positive number for a sufficiently
+# confident wrong guess.
+#
+# The discriminator often outperforms the generator, especially at the start, because its job is
+# easier. Neither may get too good (near-perfect accuracy), or the whole model stops learning.
+#
+# On a GPU this takes about 15 seconds per 500 steps; on a laptop CPU about 1.5 minutes. The
+# cell does not run while your notebook is being graded.
+
+# %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
+if not is_grading():
+    cur_step = 0
+    mean_generator_loss = 0
+    mean_discriminator_loss = 0
+    test_generator = True  # Whether the generator should be tested
+    error = False
+    for epoch in range(n_epochs):
+        # Dataloader returns the batches
+        for real, _ in tqdm(dataloader):
+            cur_batch_size = len(real)
+            real = real.view(cur_batch_size, -1).to(device)  # (n, 784)
+
+            ### Update discriminator ###
+            disc_loss = update_discriminator(
+                gen, disc, disc_opt, criterion, real, cur_batch_size, z_dim, device
+            )
+
+            # For testing purposes, to keep track of the generator weights
+            if test_generator:
+                old_generator_weights = gen.gen[0][0].weight.detach().clone()
+
+            ### Update generator ###
+            gen_loss = update_generator(gen, disc, gen_opt, criterion, cur_batch_size, z_dim, device)
+
+            # For testing purposes, to check that your code changes the generator weights
+            if test_generator:
+                try:
+                    assert lr > 0.0000002 or (
+                        gen.gen[0][0].weight.grad.abs().max() < 0.0005 and epoch == 0
+                    )
+                    assert torch.any(gen.gen[0][0].weight.detach().clone() != old_generator_weights)
+                except AssertionError:
+                    error = True
+                    print("Runtime tests have failed")
+
+            # Keep track of the average discriminator and generator losses
+            mean_discriminator_loss += disc_loss.item() / display_step
+            mean_generator_loss += gen_loss.item() / display_step
+
+            ### Visualization code ###
+            if cur_step % display_step == 0 and cur_step > 0:
+                print(
+                    f"Epoch {epoch}, step {cur_step}: Generator loss: {mean_generator_loss}, "
+                    f"discriminator loss: {mean_discriminator_loss}"
+                )
+                fake = gen(get_noise(cur_batch_size, z_dim, device=device))
+                show_tensor_images(fake)
+                show_tensor_images(real)
+                mean_generator_loss = 0
+                mean_discriminator_loss = 0
+            cur_step += 1
