@@ -1,0 +1,32 @@
+"""Fixtures shared by the course's tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.grade import grade
+from autograder.paths import release_dir, solution_dir
+
+
+@pytest.fixture(scope="session")
+def reference_results():
+    """Each assignment's reference solution graded once per test session."""
+    cache = {}
+
+    def get(assignment: str):
+        if assignment not in cache:
+            cache[assignment] = grade(assignment, solution_dir(assignment))
+        return cache[assignment]
+    return get
+
+
+@pytest.fixture(scope="session")
+def release_results():
+    """Each assignment's untouched release graded once per test session."""
+    cache = {}
+
+    def get(assignment: str):
+        if assignment not in cache:
+            cache[assignment] = grade(assignment, release_dir(assignment))
+        return cache[assignment]
+    return get

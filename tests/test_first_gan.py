@@ -1,0 +1,81 @@
+"""first_gan: the reference earns full marks, the release earns 0, typical mistakes lose points."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import Mistake, by_name, grade_mistake
+
+A = "first_gan"
+
+MISTAKES = [
+    Mistake("no_detach", [("cell:get_disc_loss", "fake = gen(noise).detach()", "fake = gen(noise)")],
+            ["get_disc_loss_detach"], ["detach"]),
+    Mistake("swapped_labels",
+            [("cell:get_disc_loss", "torch.full_like(pred_fake, FAKE_LABEL)",
+              "torch.full_like(pred_fake, REAL_LABEL)"),
+             ("cell:get_disc_loss", "torch.full_like(pred_real, REAL_LABEL)",
+              "torch.full_like(pred_real, FAKE_LABEL)")],
+            ["get_disc_loss_value", "get_disc_loss_value_hidden"], ["swapped"]),
+    Mistake("sigmoid_before_bce_with_logits",
+            [("cell:Discriminator", "layers += [nn.Linear(hidden_dim, 1)]",
+              "layers += [nn.Linear(hidden_dim, 1), nn.Sigmoid()]")],
+            ["Discriminator_structure", "Discriminator_structure_hidden"], ["Sigmoid"]),
+    Mistake("discriminator_optimizer_in_generator_step",
+            [("cell:update_generator", "gen_opt.zero_grad()", "disc_opt.zero_grad()"),
+             ("cell:update_generator", "gen_opt.step()", "disc_opt.step()")],
+            ["update_generator_isolation", "update_generator_isolation_hidden"], ["gen_opt"]),
+    Mistake("missing_batchnorm",
+            [("cell:get_generator_block", "        nn.BatchNorm1d(output_dim),", "")],
+            ["get_generator_block_layers", "get_generator_block_layers_hidden"], ["BatchNorm1d"]),
+    Mistake("wrong_leaky_relu_slope",
+            [("cell:get_discriminator_block", "nn.LeakyReLU(0.2, inplace=True)",
+              "nn.LeakyReLU(inplace=True)")],
+            ["get_discriminator_block_layers"], ["0.2"]),
+    Mistake("noise_from_torch_rand",
+            [("cell:get_noise", "torch.randn(", "torch.rand(")],
+            ["get_noise", "get_noise_hidden"], ["torch.rand"]),
+    Mistake("loss_not_averaged",
+            [("cell:get_disc_loss", "disc_loss = (fake_loss + real_loss) / 2",
+              "disc_loss = fake_loss + real_loss")],
+            ["get_disc_loss_value", "get_disc_loss_value_hidden"], ["average"]),
+    Mistake("generator_target_is_fake_label",
+            [("cell:get_gen_loss", "torch.full_like(pred_fake, REAL_LABEL)",
+              "torch.full_like(pred_fake, FAKE_LABEL)")],
+            ["get_gen_loss_value", "get_gen_loss_value_hidden"], ["FAKE label"]),
+    Mistake("generator_loss_detached",
+            [("cell:get_gen_loss", "disc(gen(noise))", "disc(gen(noise).detach())")],
+            ["get_gen_loss_gradient"], ["detach"]),
+    Mistake("no_zero_grad_in_generator_step",
+            [("cell:update_generator", "    gen_opt.zero_grad()\n", "")],
+            ["update_generator_isolation"], ["zero_grad"]),
+    Mistake("generator_without_sigmoid",
+            [("cell:Generator", "            nn.Sigmoid(),                       # pixel values in (0, 1)\n", "")],
+            ["Generator_structure"], ["Sigmoid"]),
+]
+
+
+def test_reference_scores_full_marks(reference_results):
+    result = reference_results(A)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the reference solution fails: {failed}"
+    assert result.score == result.max_score > 0
+
+
+def test_release_scores_zero_with_not_implemented_feedback(release_results):
+    result = release_results(A)
+    assert result.score == 0
+    for c in result.checks:
+        assert "Not implemented yet" in c.message, f"{c.name}: {c.message}"
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_mistake_loses_points_on_the_check_that_names_it(mistake, tmp_path, reference_results):
+    result = grade_mistake(A, mistake, tmp_path)
+    checks = by_name(result)
+    assert result.score < reference_results(A).score
+    for name in mistake.fails:
+        assert not checks[name].passed, f"{mistake.name} should fail {name}"
+        for word in mistake.says:
+            assert word in checks[name].message, (
+                f"{name}'s feedback for {mistake.name} should mention {word!r}: "
+                f"{checks[name].message}")
