@@ -52,8 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.grade import grade
         from autograder.report import table, write_json
 
+        from autograder.sandbox import SandboxError
+
         visibility = "all" if args.verb == "grade" else "visible"
-        result = grade(args.assignment, args.path, visibility=visibility)
+        try:
+            result = grade(args.assignment, args.path, visibility=visibility)
+        except SandboxError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
         print(table(result, color=sys.stdout.isatty()))
         if getattr(args, "out", None):
             write_json(result.to_gradescope(), args.out)

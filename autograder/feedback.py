@@ -42,9 +42,13 @@ def explain(error: dict, check_title: str) -> str:
     return "The grader could not read what your code did."
 
 
-def cell_note(step: str, error: dict) -> str:
+def cell_note(step: str, error: dict, origin: str = "student") -> str:
     """A note about a notebook cell or module import that failed while setting up."""
     what = step.split(":", 1)[-1]
+    if origin == "provided":
+        return (f"The course's own {what} failed: {explain(error, what)} This is not your "
+                "mistake: tell your instructor (is the course installed with "
+                "`pip install -r requirements.txt`?).")
     if step.startswith("import:"):
         what = f"{what}.py"
     kind = error.get("kind") if isinstance(error, dict) else None

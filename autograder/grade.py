@@ -61,10 +61,11 @@ def grade(assignment: str, path: Path, visibility: str = "all",
     steps = [(s, limits.cell_timeout) for s in program.setup_steps]
     steps += [(c.name, c.timeout) for c in checks]
     run = sandbox.observe(request, steps, program.files, limits)
+    origins = {c["step"]: c["origin"] for c in program.cells}
     for step in program.setup_steps:
         error = run.steps.get(step, {}).get("error")
         if error:
-            note = feedback.cell_note(step, error)
+            note = feedback.cell_note(step, error, origins.get(step, "student"))
             if note:
                 result.notes.append(note)
     for check in checks:

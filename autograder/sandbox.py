@@ -26,6 +26,10 @@ from pathlib import Path
 from autograder.paths import REPO
 
 
+class SandboxError(RuntimeError):
+    """The child could not start at all: a problem of the grader's installation, not the student's."""
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one submission may use."""
@@ -85,13 +89,84 @@ def _limit(limits: Limits, use_cuda: bool):
     return apply
 
 
+_JAIL: bool | None = None
+
+
+def jail_available() -> bool:
+    """Whether children can get their own network, mounts and process tree (Linux, as root)."""
+    global _JAIL
+    if _JAIL is None:
+        _JAIL = False
+        if os.environ.get("GAN_COURSE_NO_JAIL") != "1" and hasattr(os, "geteuid") \
+                and os.geteuid() == 0 and shutil.which("unshare"):
+            try:
+                probe = subprocess.run(
+                    ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "true"],
+                    capture_output=True, timeout=20)
+                _JAIL = probe.returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                pass
+    return _JAIL
+
+
+def jail_config(cgroup: str | None) -> dict:
+    """What the jail makes read-only and what it hides (see :mod:`autograder.jail`)."""
+    import site
+
+    repo = REPO
+    candidates = [str(repo), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
+                  *map(os.path.realpath, site.getsitepackages()), "/usr", "/etc", "/opt"]
+    read_only = sorted({p for p in candidates if os.path.isdir(p)}, key=len)
+    hide = [repo / "solutions", repo / "tests", repo / ".git", repo.parent / "shared"]
+    hide += [Path(p) for p in os.environ.get("GAN_COURSE_HIDE", "").split(os.pathsep) if p]
+    return {"read_only": read_only, "hide": [str(p) for p in hide if p.is_dir()],
+            "cgroup": cgroup}
+
+
+def make_cgroup(limits: Limits) -> str | None:
+    """A fresh ``pids`` cgroup (cgroup v1 or v2) capped at ``max_processes``, if writable."""
+    for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
+        if not os.path.isfile(os.path.join(base, "cgroup.procs")):
+            continue
+        path = os.path.join(base, f"gan-grade-{os.getpid()}-{time.monotonic_ns()}")
+        try:
+            os.mkdir(path)
+            with open(os.path.join(path, "pids.max"), "w") as f:
+                f.write(str(limits.max_processes))
+            return path
+        except OSError:
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+    return None
+
+
+def remove_cgroup(path: str | None) -> None:
+    if not path:
+        return
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.05)
+
+
 class _Child:
     """One child process, its event pipe and the threads that drain its output."""
 
     def __init__(self, request: dict, workdir: str, limits: Limits, use_cuda: bool):
         read_fd, write_fd = os.pipe()
+        command = [sys.executable, "-I", "-m", "autograder.child", str(write_fd)]
+        self.cgroup = None
+        if jail_available():
+            self.cgroup = make_cgroup(limits)
+            command = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child",
+                       sys.executable, "-I", "-m", "autograder.jail",
+                       json.dumps(jail_config(self.cgroup)), "--", *command]
         self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-m", "autograder.child", str(write_fd)],
+            command,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             pass_fds=(write_fd,), cwd=workdir, env=clean_env(workdir),
             preexec_fn=_limit(limits, use_cuda), close_fds=True,
@@ -135,6 +210,17 @@ class _Child:
             pass
         self.proc.kill()
         self.proc.wait()
+        if self.cgroup:  # anything that escaped the session is still in the cgroup
+            try:
+                with open(os.path.join(self.cgroup, "cgroup.procs")) as f:
+                    for pid in f.read().split():
+                        try:
+                            os.kill(int(pid), signal.SIGKILL)
+                        except (ProcessLookupError, ValueError):
+                            pass
+            except OSError:
+                pass
+            remove_cgroup(self.cgroup)
 
     def exit_status(self) -> str:
         code = self.proc.poll()
@@ -180,7 +266,7 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
             child_request = dict(request, checks=pending, skip=sorted(failed_setup),
                                  threads=limits.threads, folder=workdir)
             child = _Child(child_request, workdir, limits, use_cuda)
-            current, deadline, finished = None, time.monotonic() + 60.0, False
+            current, deadline, finished, seen_any = None, time.monotonic() + 60.0, False, False
             try:
                 while True:
                     wait = min(deadline, started + limits.total_timeout) - time.monotonic()
@@ -190,6 +276,7 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
                         event = "timeout"
                     if event == "timeout" or event is None:
                         break
+                    seen_any = True
                     kind, step = event.get("event"), event.get("step")
                     if kind == "start" and isinstance(step, str):
                         current = step
@@ -208,6 +295,9 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
                 child.kill()
                 run.output = (run.output + child.output.decode("utf-8", "replace"))[-limits.output_bytes:]
             run.restarts += 1
+            if not seen_any and event is None:
+                raise SandboxError("the grading process could not start: "
+                                   + child.output.decode("utf-8", "replace")[-2000:])
             if finished:
                 for c in pending:  # a check the child skipped silently
                     run.steps.setdefault(c["name"], {"error": {"kind": "no_report"}})
@@ -230,7 +320,3 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
         shutil.rmtree(workdir, ignore_errors=True)
     run.seconds = time.monotonic() - started
     return run
-
-
-def repo_root() -> Path:
-    return REPO

@@ -354,7 +354,7 @@ def judge_update_generator(obs: dict, p: dict) -> Verdict:
                     "variables (did you call disc_opt.step()?).")
         return Verdict(False, "Your generator update did not change the generator's weights: "
                        "call gen_opt.zero_grad(), compute the loss, call .backward() on it and "
-                       "then gen_opt.step()." + hint)
+                       "then gen_opt.step() (not disc_opt.step())." + hint)
     expected = loss_candidates(p)["gen_right"]
     if not close(number(obs, "loss"), expected):
         return Verdict(False, f"update_generator returned {fmt(number(obs, 'loss'))}, expected "
