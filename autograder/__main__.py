@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("path", type=_existing, help="the submitted notebook or submission folder")
     g.add_argument("--out", type=Path, help="write Gradescope results.json here")
 
+    b = verbs.add_parser("grade-all", help="grade a folder of submissions (one per student)")
+    b.add_argument("assignment", type=_assignment)
+    b.add_argument("submissions", type=_existing, help="folder: one sub-folder or notebook each")
+    b.add_argument("--out", type=Path, required=True, help="results/<student>/results.json here")
+    b.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+
     c = verbs.add_parser("check", help="students: run the visible checks on your work")
     c.add_argument("assignment", type=_assignment)
     c.add_argument("path", type=_existing)
@@ -64,6 +70,17 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "out", None):
             write_json(result.to_gradescope(), args.out)
             print(f"results written to {args.out}")
+        return 0
+    if args.verb == "grade-all":
+        from autograder.batch import grade_all
+
+        statuses = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs)
+        counts = {k: sum(s["status"] == k for s in statuses) for k in ("graded", "cached", "error")}
+        print(f"{counts['graded']} graded, {counts['cached']} already graded, "
+              f"{counts['error']} errors; gradebook: {args.out / 'gradebook.csv'}")
+        for s in statuses:
+            if s["status"] == "error":
+                print(f"  {s['student']}: {s['error']}", file=sys.stderr)
         return 0
     if args.verb == "release":
         from autograder.release import release
