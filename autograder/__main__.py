@@ -57,7 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.verb in ("grade", "check"):
         from autograder.grade import grade
         from autograder.report import table, write_json
-
         from autograder.sandbox import SandboxError
 
         visibility = "all" if args.verb == "grade" else "visible"

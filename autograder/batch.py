@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autograder.grade import grade
 from autograder.report import write_json
-from autograder.sandbox import Limits, SandboxError
+from autograder.sandbox import DEFAULT_LIMITS, Limits, SandboxError
 
 
 def students(folder: Path) -> dict[str, Path]:
@@ -94,7 +94,7 @@ def gradebook(assignment: str, out: Path, names: list[str]) -> Path:
 
 
 def grade_all(assignment: str, folder: Path, out: Path, jobs: int = 1,
-              limits: Limits = Limits(), progress: bool = True) -> list[dict]:
+              limits: Limits = DEFAULT_LIMITS, progress: bool = True) -> list[dict]:
     """Grade every student in ``folder`` into ``out``; return one status dict per student."""
     from tqdm.auto import tqdm
 

@@ -20,6 +20,8 @@ import sys
 import time
 import traceback
 
+from autograder.observe import Missing  # bound now: the child later drops autograder modules
+
 # Bound before any student code runs: a submission that patches these later cannot change
 # what this process reports.
 _dumps = json.dumps
@@ -30,8 +32,6 @@ _exc_info = sys.exc_info
 
 def describe_error(exc: BaseException, student_files: tuple[str, ...] = ("<",)) -> dict:
     """A plain-data description of an exception raised by (or inside) student code."""
-    from autograder.observe import Missing
-
     if isinstance(exc, Missing):
         return {"kind": "missing", "name": exc.name}
     kind = "not_implemented" if isinstance(exc, NotImplementedError) else "exception"
@@ -62,11 +62,19 @@ def strip_magics(source: str) -> str:
     return "\n".join(lines)
 
 
+_getpid = os.getpid
+
+
 class Reporter:
-    def __init__(self, fd: int):
+    def __init__(self, fd: int, token: str):
         self.fd = fd
+        self.pid = _getpid()
+        self.token = token  # events without it (written by the submission) are ignored
 
     def emit(self, **event) -> None:
+        if _getpid() != self.pid:
+            return  # a process the submission forked: it does not speak for the child
+        event["token"] = self.token
         data = (_dumps(event, allow_nan=False) + "\n").encode()
         while data:
             written = _write(self.fd, data)
@@ -113,7 +121,7 @@ def import_modules(folder: str, modules: list[str], skip: set[str], report: Repo
 def main() -> None:
     fd = int(sys.argv[1])
     request = json.loads(sys.stdin.read())
-    report = Reporter(fd)
+    report = Reporter(fd, request.pop("token", ""))
 
     import matplotlib
 
@@ -124,6 +132,10 @@ def main() -> None:
     from autograder.checks import load_checks
 
     checks = {c.name: c for c in load_checks(request["assignment"])}
+    # The submission gets its own fresh copy of the course's modules if it imports them:
+    # patching that copy does not touch the observers bound above.
+    for name in [m for m in sys.modules if m.split(".")[0] in ("autograder", "gan_course")]:
+        del sys.modules[name]
     skip = set(request.get("skip", []))
     if request["kind"] == "notebook":
         ns = run_cells(request["cells"], skip, report)

@@ -37,7 +37,7 @@ def judge(check: Check, outcome: dict | None) -> Verdict:
 
 
 def grade(assignment: str, path: Path, visibility: str = "all",
-          limits: sandbox.Limits = sandbox.Limits()) -> Result:
+          limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Result:
     """Grade the notebook or folder at ``path``; ``visibility`` "visible" skips hidden checks."""
     checks = [c for c in load_checks(assignment)
               if visibility == "all" or c.visibility == VISIBLE]
@@ -59,7 +59,7 @@ def grade(assignment: str, path: Path, visibility: str = "all",
         "checks": [{"name": c.name, "params": c.params} for c in checks],
     }
     steps = [(s, limits.cell_timeout) for s in program.setup_steps]
-    steps += [(c.name, c.timeout) for c in checks]
+    steps += [(c.name, min(c.timeout, limits.check_timeout)) for c in checks]
     run = sandbox.observe(request, steps, program.files, limits)
     origins = {c["step"]: c["origin"] for c in program.cells}
     for step in program.setup_steps:

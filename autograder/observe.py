@@ -14,12 +14,23 @@ import math
 import torch
 from torch import nn
 
-# Bound before student code runs (see the module docstring).
-_tolist = torch.Tensor.tolist
-_detach = torch.Tensor.detach
-_numpy_bytes = lambda t: _detach(t).cpu().contiguous().numpy().tobytes()  # noqa: E731
+# Bound before student code runs (see the module docstring): these are called as functions,
+# so patching a method on torch.Tensor later changes nothing here, and tensor subclasses with a
+# __torch_function__ override are seen as plain tensors.
+_T = torch.Tensor
+_tolist, _detach, _cpu, _double, _flatten = _T.tolist, _T.detach, _T.cpu, _T.double, _T.flatten
+_contiguous, _numpy, _numel, _item = _T.contiguous, _T.numpy, _T.numel, _T.item
+_tmin, _tmax, _tmean, _tstd, _tnorm = _T.min, _T.max, _T.mean, _T.std, _T.norm
+_isfinite, _all = torch.isfinite, torch.all
+_plain = torch._C.DisableTorchFunctionSubclass
 _isinstance = isinstance
 _float = float
+_sha256 = hashlib.sha256
+
+
+def _numpy_bytes(t: torch.Tensor) -> bytes:
+    with _plain():
+        return _numpy(_contiguous(_cpu(_detach(t)))).tobytes()
 
 
 class Missing(Exception):
@@ -52,33 +63,37 @@ def as_tensor(value, what: str) -> torch.Tensor:
 def tensor_info(t: torch.Tensor, values: int = 0) -> dict:
     """Shape, dtype, device, summary statistics and up to ``values`` flattened values."""
     t = as_tensor(t, "the result")
-    d = _detach(t)
-    info = {
-        "shape": list(d.shape),
-        "dtype": str(d.dtype).replace("torch.", ""),
-        "device": d.device.type,
-        "requires_grad": bool(t.requires_grad),
-        "has_graph": t.grad_fn is not None,
-    }
-    if d.numel() and (d.is_floating_point() or d.dtype in (torch.int64, torch.int32, torch.uint8)):
-        f = d.double().cpu()
-        info.update(
-            min=_clean(f.min().item()), max=_clean(f.max().item()),
-            mean=_clean(f.mean().item()), std=_clean(f.std().item()) if f.numel() > 1 else 0.0,
-            finite=bool(torch.isfinite(f).all().item()),
-        )
-    if values:
-        info["values"] = [_clean(v) for v in _tolist(d.flatten()[:values].double().cpu())]
+    with _plain():
+        d = _detach(t)
+        info = {
+            "shape": [int(n) for n in d.shape],
+            "dtype": str(d.dtype).replace("torch.", ""),
+            "device": d.device.type,
+            "requires_grad": bool(t.requires_grad),
+            "has_graph": t.grad_fn is not None,
+        }
+        numeric = d.is_floating_point() or d.dtype in (torch.int64, torch.int32, torch.uint8)
+        if _numel(d) and numeric:
+            f = _cpu(_double(d))
+            info.update(
+                min=_clean(_item(_tmin(f))), max=_clean(_item(_tmax(f))),
+                mean=_clean(_item(_tmean(f))),
+                std=_clean(_item(_tstd(f))) if _numel(f) > 1 else 0.0,
+                finite=bool(_item(_all(_isfinite(f)))),
+            )
+        if values:
+            info["values"] = [_clean(v) for v in _tolist(_cpu(_double(_flatten(d)[:values])))]
     return info
 
 
 def scalar(value, what: str) -> float:
     """A loss returned as a 0-d tensor or a Python number -> float (NaN/inf kept as strings)."""
     if _isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise TypeError(f"{what} should be a single number, got a tensor of shape "
-                            f"{tuple(value.shape)}")
-        return _clean(_detach(value).double().cpu().item())
+        with _plain():
+            if _numel(value) != 1:
+                raise TypeError(f"{what} should be a single number, got a tensor of shape "
+                                f"{tuple(value.shape)}")
+            return _clean(_item(_cpu(_double(_detach(value)))))
     if _isinstance(value, (int, float)) and not _isinstance(value, bool):
         return _clean(_float(value))
     raise TypeError(f"{what} should be a number or a 0-d tensor, got {type(value).__name__}")
@@ -117,7 +132,7 @@ def describe_layers(module) -> list[dict]:
 
 def snapshot(module) -> dict[str, str]:
     """A fingerprint of every parameter (sha256 of its bytes): equal iff unchanged."""
-    return {name: hashlib.sha256(_numpy_bytes(p)).hexdigest()[:24]
+    return {name: _sha256(_numpy_bytes(p)).hexdigest()[:24]
             for name, p in module.named_parameters()}
 
 
@@ -125,5 +140,9 @@ def grad_norms(module) -> dict[str, float | None]:
     """Each parameter's gradient norm, or None where it has no gradient."""
     out = {}
     for name, p in module.named_parameters():
-        out[name] = None if p.grad is None else _clean(_detach(p.grad).double().norm().item())
+        if p.grad is None:
+            out[name] = None
+        else:
+            with _plain():
+                out[name] = _clean(_item(_tnorm(_double(_detach(p.grad)))))
     return out

@@ -43,7 +43,12 @@ def strip_python(source: str) -> str:
 
 def strip_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student version of a reference notebook, through nbgrader's preprocessors."""
-    from nbgrader.preprocessors import ClearHiddenTests, ClearMarkScheme, ClearOutput, ClearSolutions
+    from nbgrader.preprocessors import (
+        ClearHiddenTests,
+        ClearMarkScheme,
+        ClearOutput,
+        ClearSolutions,
+    )
 
     nb = copy.deepcopy(nb)
     resources: dict = {}

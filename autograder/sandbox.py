@@ -13,6 +13,7 @@ import json
 import os
 import queue
 import resource
+import secrets
 import shutil
 import signal
 import subprocess
@@ -35,12 +36,16 @@ class Limits:
     """What one submission may use."""
 
     cell_timeout: float = 60.0      # seconds for one notebook cell or module import
+    check_timeout: float = 60.0     # at most this many seconds for one check's observation
     total_timeout: float = 300.0    # seconds for the whole submission, restarts included
     memory_mb: int = 6144           # address space of the child (CPU grading)
     file_mb: int = 64               # the largest file the child may write
     max_processes: int = 256        # processes of the sandbox user (applies when not root)
     output_bytes: int = 20_000      # how much of the child's stdout/stderr is kept
     threads: int = 1                # torch threads in the child
+
+
+DEFAULT_LIMITS = Limits()
 
 
 @dataclass
@@ -232,7 +237,7 @@ class _Child:
 
 
 def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, bytes],
-            limits: Limits = Limits()) -> Run:
+            limits: Limits = DEFAULT_LIMITS) -> Run:
     """Run ``request`` in children until every step has a result or time runs out.
 
     ``steps`` lists (step name, timeout seconds) in the order the child runs them: cells or
@@ -263,8 +268,9 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
                     run.steps[c["name"]] = {"error": {"kind": "total_timeout",
                                                       "seconds": limits.total_timeout}}
                 break
+            token = secrets.token_hex(16)
             child_request = dict(request, checks=pending, skip=sorted(failed_setup),
-                                 threads=limits.threads, folder=workdir)
+                                 threads=limits.threads, folder=workdir, token=token)
             child = _Child(child_request, workdir, limits, use_cuda)
             current, deadline, finished, seen_any = None, time.monotonic() + 60.0, False, False
             try:
@@ -276,6 +282,8 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
                         event = "timeout"
                     if event == "timeout" or event is None:
                         break
+                    if event.get("token") != token:
+                        continue  # written by the submission, not by the child's reporter
                     seen_any = True
                     kind, step = event.get("event"), event.get("step")
                     if kind == "start" and isinstance(step, str):

@@ -11,7 +11,7 @@ import pytest
 from autograder import ASSIGNMENTS
 from autograder.checks import load_checks
 from autograder.paths import ASSIGNMENTS_DIR, SOLUTIONS
-from autograder.release import MARKERS, differences, build, strip_python
+from autograder.release import MARKERS, build, differences, strip_python
 from autograder.sync import notebook_from_percent
 
 PRESENT = [a for a in ASSIGNMENTS if (SOLUTIONS / a).is_dir()]
