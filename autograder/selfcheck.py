@@ -9,6 +9,10 @@ student's business: the repo's grader (``python -m autograder grade``) is the on
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import warnings
+
 from autograder.checks import HIDDEN, VISIBLE, Verdict, load_checks
 
 
@@ -21,10 +25,14 @@ def check(assignment: str, group: str, namespace: dict, hidden: bool = False) ->
     checks = [c for c in load_checks(assignment) if c.group == group and c.visibility == wanted]
     earned = 0.0
     for c in checks:
-        try:
-            outcome = {"observation": c.observe(namespace, c.params)}
-        except Exception as exc:  # noqa: BLE001 - every failure becomes feedback
-            outcome = {"error": describe_error(exc)}
+        # nbgrader gives a test cell 0 points when it writes anything to stderr: warnings
+        # raised by the student's code must not cost points the grader would give.
+        with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout):
+            warnings.simplefilter("ignore")
+            try:
+                outcome = {"observation": c.observe(namespace, c.params)}
+            except Exception as exc:  # every failure becomes feedback
+                outcome = {"error": describe_error(exc)}
         verdict: Verdict = judge(c, outcome)
         earned += c.points if verdict.passed else 0.0
         mark = "✓" if verdict.passed else "✗"
