@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import torch
+from torch.utils.data import TensorDataset
 
 from autograder.grade import grade, spec
 from autograder.paths import release_dir, solution_dir
@@ -63,3 +67,37 @@ def by_name(result: Result) -> dict:
 
 def grade_mistake(assignment: str, mistake: Mistake, tmp_path: Path) -> Result:
     return grade(assignment, submission_from(assignment, tmp_path / mistake.name, mistake.edits))
+
+
+# --- running a reference notebook as a student would --------------------------------------
+
+def tiny_data_module(n: int = 300) -> types.ModuleType:
+    module = types.ModuleType("gan_course.data")
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (n, 28, 28), dtype=torch.uint8, generator=g)
+    labels = torch.arange(n) % 10
+
+    def load_mnist(split="train", root=None):
+        return images, labels
+
+    def mnist_dataset(split="train", root=None, value_range=(0.0, 1.0)):
+        lo, hi = value_range
+        x = images.float().div(255).mul(hi - lo).add(lo).unsqueeze(1)
+        return TensorDataset(x, labels)
+
+    module.load_mnist, module.mnist_dataset = load_mnist, mnist_dataset
+    return module
+
+
+def run_notebook(path, edits: dict) -> dict:
+    ns: dict = {"__name__": "__main__"}
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
+        source = "".join(cell["source"])
+        for old, new in edits.get(gid, []):
+            assert old in source, f"{old!r} not in cell {gid}"
+            source = source.replace(old, new)
+        exec(compile(source, f"<cell {gid}>", "exec"), ns)
+    return ns
