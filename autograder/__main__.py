@@ -49,6 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = verbs.add_parser("sync", help="regenerate .ipynb notebooks from their .pct.py twins")
     s.add_argument("assignments", nargs="*", type=_assignment, default=list(ASSIGNMENTS))
+
+    k = verbs.add_parser("package", help="instructors: build the autograder zip for Gradescope")
+    k.add_argument("target", choices=["gradescope"])
+    k.add_argument("assignment", type=_assignment)
+    k.add_argument("--out", type=Path, help="folder for gradescope-ID.zip (default: dist/)")
+
+    f = verbs.add_parser("report", help="a student's feedback page from a results.json")
+    f.add_argument("format", choices=["markdown", "html", "classroom"])
+    f.add_argument("results", type=_existing, help="a results.json written by grade")
+    f.add_argument("--out", type=Path, help="write the page here (default: print it)")
     return parser
 
 
@@ -86,6 +96,19 @@ def main(argv: list[str] | None = None) -> int:
 
         stale = release(args.assignments, check_only=args.check)
         return 1 if (args.check and stale) else 0
+    if args.verb == "package":
+        from autograder.package import PackageError, package
+
+        try:
+            print(f"wrote {package(args.target, args.assignment, args.out)}")
+        except PackageError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    if args.verb == "report":
+        from autograder.render import report
+
+        return report(args.format, args.results, args.out)
     if args.verb == "sync":
         from autograder.sync import sync
 

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from autograder.grade import grade
+from autograder.render import write_feedback
 from autograder.report import write_json
 from autograder.sandbox import DEFAULT_LIMITS, Limits, SandboxError
 
@@ -61,7 +62,8 @@ def grade_one(assignment: str, name: str, path: Path, out: Path, limits: Limits)
         return {"student": name, "status": "error", "error": str(exc)}
     data = result.to_gradescope()
     data["extra_data"] = {"submission_sha256": print_, "student": name}
-    write_json(data, target)
+    write_feedback(data, target.parent)  # feedback.md and feedback.html for the student
+    write_json(data, target)  # last: results.json marks the student as done when resuming
     return {"student": name, "status": "graded"}
 
 
