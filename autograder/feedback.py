@@ -42,19 +42,25 @@ def explain(error: dict, check_title: str) -> str:
     return "The grader could not read what your code did."
 
 
-def cell_note(step: str, error: dict, origin: str = "student") -> str:
-    """A note about a notebook cell or module import that failed while setting up."""
+def cell_note(step: str, error: dict, origin: str = "student", blame_student: bool = False) -> str:
+    """A note about a notebook cell or module import that failed while setting up.
+
+    ``blame_student``: the error was raised inside the student's code, even if the cell that
+    ran it is one of the course's own (``gen = Generator(z_dim)`` calls the student's class).
+    """
     what = step.split(":", 1)[-1]
-    if origin == "provided":
-        return (f"The course's own {what} failed: {explain(error, what)} This is not your "
-                "mistake: tell your instructor (is the course installed with "
-                "`pip install -r requirements.txt`?).")
     if step.startswith("import:"):
         what = f"{what}.py"
     kind = error.get("kind") if isinstance(error, dict) else None
     if kind == "not_implemented":
-        return ""  # the release's stubs raise at call time; a cell raising it is reported per check
+        return ""  # unfinished stubs are reported by each check that needs them
+    if origin == "provided" and not blame_student:
+        return (f"The course's own {what} failed: {explain(error, what)} This is not your "
+                "mistake: tell your instructor (is the course installed with "
+                "`pip install -r requirements.txt`?).")
     if kind == "exception" and error.get("type") == "SyntaxError":
         return (f"{what} has a syntax error{where_text(error.get('where'))}: "
                 f"{error.get('message')}. Nothing it defines could be graded.")
+    if origin == "provided":
+        return f"{what} (a cell of the course that uses your code) failed: {explain(error, what)}"
     return f"{what} failed while running: {explain(error, what)}"

@@ -62,10 +62,13 @@ def grade(assignment: str, path: Path, visibility: str = "all",
     steps += [(c.name, min(c.timeout, limits.check_timeout)) for c in checks]
     run = sandbox.observe(request, steps, program.files, limits)
     origins = {c["step"]: c["origin"] for c in program.cells}
+    student_labels = {c["label"] for c in program.cells if c["origin"] == "student"}
     for step in program.setup_steps:
         error = run.steps.get(step, {}).get("error")
         if error:
-            note = feedback.cell_note(step, error, origins.get(step, "student"))
+            where = error.get("where") if isinstance(error, dict) else None
+            blame = isinstance(where, dict) and where.get("file") in student_labels
+            note = feedback.cell_note(step, error, origins.get(step, "student"), blame)
             if note:
                 result.notes.append(note)
     for check in checks:

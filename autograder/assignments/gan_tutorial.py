@@ -1,0 +1,788 @@
+"""Checks for ``gan_tutorial`` (seed 001, "Generative Adversarial Networks").
+
+The networks are given; students write two statements inside ``train(generator, discriminator,
+device, lr, num_epochs)``: the discriminator's ``labels`` and the generator's ``g_loss``. The
+checks watch ``train`` from the outside, without changing the student's code. For the duration
+of one call (see :func:`run_train`):
+
+* the notebook's global ``mnist_data`` is a tiny deterministic dataset of binary images (every
+  pixel 0 or 1), so a row of the discriminator's input is *real* exactly when all its pixels are
+  0 or 1 (the generator's sigmoid never gives exactly 0 or 1);
+* ``torch.nn.BCEWithLogitsLoss`` is a recording subclass: each call reports the logits, the
+  targets (as runs of equal values), the composition of the discriminator's input that produced
+  the logits (real and fake rows) and the loss, and hooks the loss to report the gradients both
+  networks hold when its ``backward()`` starts;
+* ``torch.optim.Adam`` is a recording subclass: ``zero_grad()`` and ``step()`` report which
+  network the optimizer holds, the networks' gradient norms, and fingerprints of both networks'
+  weights before and after each step.
+
+Everything is restored in a ``finally`` block. The grader then judges: the targets of each loss,
+that each optimizer step changes only its own network, that no step uses a stale gradient or
+writes gradients into the other network, that the first losses on known stand-in networks
+have the right values, and that the run finishes with finite losses. When CUDA is available,
+a second short run on ``"cuda"`` checks that the targets live on the GPU. Hidden checks ask the
+same questions with another number of images (a smaller last minibatch), seeds and epochs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from autograder import observe as ob
+from autograder.checks import (
+    HIDDEN,
+    Check,
+    ObservationError,
+    Verdict,
+    changed,
+    close,
+    fmt,
+    number,
+    shape,
+)
+from autograder.child import describe_error
+from autograder.fixtures import ConstantGenerator, LinearDiscriminator
+
+NOTEBOOK = "gan_tutorial.ipynb"
+
+NOISE_DIM = 100          # the notebook's NOISE_DIM
+IMAGE = (1, 28, 28)      # one MNIST image, as the data loader yields it
+PIXELS = 28 * 28
+BATCH = 100              # the batch size of train's DataLoader
+BETAS = (0.5, 0.999)     # train's Adam betas
+MAX_RUNS = 16            # runs of equal values a target report keeps
+MAX_CALLS = 40           # criterion calls a run reports
+MAX_EVENTS = 120         # optimizer / backward events a run reports
+
+# Bound now, before any student code runs: the recording classes derive from the originals.
+_BCE = nn.BCEWithLogitsLoss
+_ADAM = torch.optim.Adam
+_ABSENT = object()
+
+
+# --- the stand-in data (imported by the child and the grader) ------------------------------
+
+def dataset_images(n: int, seed: int, identical: bool = False) -> torch.Tensor:
+    """The stand-in ``mnist_data`` images: float32 (n, 1, 28, 28), every pixel 0.0 or 1.0.
+
+    With ``identical`` every image is the same one, so the first minibatch is fully known
+    whatever order the data loader shuffles it into.
+    """
+    g = torch.Generator().manual_seed(seed + 3)
+    if identical:
+        return (torch.rand(1, *IMAGE, generator=g) < 0.3).float().expand(n, *IMAGE).clone()
+    return (torch.rand(n, *IMAGE, generator=g) < 0.3).float()
+
+
+def stub_networks(seed: int) -> tuple[nn.Module, nn.Module]:
+    """Known stand-ins: a generator whose image ignores the noise, a linear discriminator.
+
+    The generator gives ``sigmoid(image)`` of shape (n, 1, 28, 28) for any noise; the
+    discriminator gives logits of shape (n,) a few units away from 0 (both like the notebook's).
+    """
+    return (ConstantGenerator(PIXELS, seed, image_shape=IMAGE),
+            LinearDiscriminator(PIXELS, seed, squeeze=True))
+
+
+# --- observing one call of train (in the child) --------------------------------------------
+
+def _value_runs(values: list) -> list[list]:
+    """[[value, count], ...] for consecutive equal values (at most MAX_RUNS + 1 runs)."""
+    runs: list[list] = []
+    for v in values:
+        if runs and runs[-1][0] == v:
+            runs[-1][1] += 1
+        elif len(runs) > MAX_RUNS:
+            break
+        else:
+            runs.append([v, 1])
+    return runs
+
+
+def _target_report(target) -> dict:
+    if not isinstance(target, torch.Tensor):
+        return {"type": type(target).__name__[:40]}
+    info = ob.tensor_info(target)
+    with torch.no_grad(), torch._C.DisableTorchFunctionSubclass():
+        flat = target.detach().reshape(-1)
+        if flat.is_floating_point() or flat.dtype in (torch.int64, torch.int32, torch.bool):
+            info["runs"] = _value_runs([ob._clean(v) for v in flat.double().cpu().tolist()])
+    return info
+
+
+class Recorder:
+    """Collects what ``train`` does with the criterion, the optimizers and the two networks."""
+
+    def __init__(self, gen: nn.Module, disc: nn.Module):
+        self.gen, self.disc = gen, disc
+        self.gen_ids = {id(p) for p in gen.parameters()}
+        self.disc_ids = {id(p) for p in disc.parameters()}
+        self.rows: list = []             # runs of "R"/"F": the latest discriminator input
+        self.disc_shape: list = []       # its shape
+        self.calls: list[dict] = []
+        self.events: list[dict] = []
+        self.phase: str | None = None    # phase of the latest backward(): "d" or "g"
+        self.truncated = False
+
+    # the discriminator's input, through a forward pre-hook
+    def disc_input(self, module, args) -> None:
+        x = args[0] if args else None
+        if not isinstance(x, torch.Tensor) or x.dim() == 0:
+            self.rows, self.disc_shape = [], []
+            return
+        with torch.no_grad(), torch._C.DisableTorchFunctionSubclass():
+            flat = x.detach().reshape(x.shape[0], -1)
+            real = ((flat == 0) | (flat == 1)).all(dim=1).cpu().tolist()
+        self.rows = _value_runs(["R" if r else "F" for r in real])
+        self.disc_shape = [int(n) for n in x.shape]
+
+    # the criterion
+    def criterion_call(self, logits, target) -> dict:
+        phase = None
+        if self.rows:
+            phase = "d" if any(r[0] == "R" for r in self.rows) else "g"
+        call = {"phase": phase, "rows": self.rows, "disc_shape": self.disc_shape,
+                "logits": (ob.tensor_info(logits) if isinstance(logits, torch.Tensor)
+                           else {"type": type(logits).__name__[:40]}),
+                "target": _target_report(target)}
+        if len(self.calls) < MAX_CALLS:
+            self.calls.append(call)
+        else:
+            self.truncated = True
+        return call
+
+    def criterion_result(self, call: dict, loss) -> None:
+        call["loss"] = ob.scalar(loss, "the criterion's result")
+        if isinstance(loss, torch.Tensor) and loss.requires_grad:
+            phase = call["phase"]
+
+            def started(grad, phase=phase):
+                self.phase = phase
+                self.event("backward", None)
+                return grad
+            loss.register_hook(started)
+
+    # the optimizers
+    def role(self, params: list) -> str:
+        ids = {id(p) for p in params}
+        if ids == self.disc_ids:
+            return "discriminator"
+        if ids == self.gen_ids:
+            return "generator"
+        if ids == self.disc_ids | self.gen_ids:
+            return "both networks"
+        return "other"
+
+    def event(self, kind: str, optimizer: str | None, **extra) -> None:
+        if len(self.events) >= MAX_EVENTS:
+            self.truncated = True
+            return
+        self.events.append({"kind": kind, "optimizer": optimizer, "phase": self.phase,
+                            "gen_grads": ob.grad_norms(self.gen),
+                            "disc_grads": ob.grad_norms(self.disc), **extra})
+
+    def weights(self) -> dict:
+        return {"gen": ob.snapshot(self.gen), "disc": ob.snapshot(self.disc)}
+
+    def classes(self) -> tuple[type, type]:
+        recorder = self
+
+        class RecordingBCEWithLogitsLoss(_BCE):
+            def forward(self, input, target):
+                call = recorder.criterion_call(input, target)
+                loss = super().forward(input, target)
+                recorder.criterion_result(call, loss)
+                return loss
+
+        class RecordingAdam(_ADAM):
+            def __init__(self, params, *args, **kwargs):
+                params = list(params)
+                super().__init__(params, *args, **kwargs)
+                flat = [p for group in self.param_groups for p in group["params"]]
+                self._graded_role = recorder.role(flat)
+                recorder.event("init", self._graded_role)
+
+            def zero_grad(self, set_to_none: bool = True):
+                super().zero_grad(set_to_none)
+                recorder.event("zero_grad", self._graded_role)
+
+            def step(self, closure=None):
+                before = recorder.weights()
+                out = super().step(closure)
+                recorder.event("step", self._graded_role, before=before, after=recorder.weights())
+                return out
+
+        return RecordingBCEWithLogitsLoss, RecordingAdam
+
+
+def _history_report(history) -> dict:
+    if not isinstance(history, dict):
+        return {"type": type(history).__name__[:40]}
+    out: dict = {"type": "dict"}
+    for key in ("d_loss", "g_loss"):
+        values = history.get(key)
+        if not isinstance(values, (list, tuple)):
+            out[key] = None
+            continue
+        numbers = []
+        for v in list(values)[:50]:
+            try:
+                numbers.append(ob.scalar(v, key))
+            except TypeError:
+                numbers.append("not a number")
+        out[key] = numbers
+    return out
+
+
+def run_train(ns: dict, run: dict, device: str) -> tuple[dict, BaseException | None]:
+    """Call the student's ``train`` once under recording; (report, NotImplementedError or None)."""
+    train = ob.need(ns, "train")
+    ob.seed_all(run["seed"])
+    if run["stubs"]:
+        gen, disc = stub_networks(run["seed"])
+    else:
+        gen, disc = ob.need(ns, "Generator")(), ob.need(ns, "Discriminator")()
+    n = run["n_images"]
+    data = TensorDataset(dataset_images(n, run["seed"], identical=run["stubs"]),
+                         torch.arange(n) % 10)
+    recorder = Recorder(gen, disc)
+    start = recorder.weights()
+    hook = disc.register_forward_pre_hook(recorder.disc_input)
+    saved_data = ns.get("mnist_data", _ABSENT)
+    report: dict = {"device": device}
+    pending = None
+    try:
+        nn.BCEWithLogitsLoss, torch.optim.Adam = recorder.classes()
+        ns["mnist_data"] = data
+        history = train(gen, disc, device, lr=run["lr"], num_epochs=run["epochs"])
+        report["history"] = _history_report(history)
+    except NotImplementedError as exc:
+        pending = exc
+        report["error"] = describe_error(exc)
+    except Exception as exc:  # reported: the judges explain it with what was recorded
+        report["error"] = describe_error(exc)
+    finally:
+        nn.BCEWithLogitsLoss, torch.optim.Adam = _BCE, _ADAM
+        hook.remove()
+        if saved_data is _ABSENT:
+            ns.pop("mnist_data", None)
+        else:
+            ns["mnist_data"] = saved_data
+    report.update(calls=recorder.calls, events=recorder.events, truncated=recorder.truncated,
+                  start=start, end=recorder.weights())
+    return report, pending
+
+
+# One call of train serves every check that asks about the same run (the checks of one run
+# share their observation; the grader runs the checks of a run one after the other). An entry is used again only for the same train function, networks
+# and namespace: a student who edits train and runs the self-check again gets a fresh run.
+_RUNS: dict[str, tuple] = {}
+
+
+def observe_run(ns: dict, run: dict) -> tuple[dict, BaseException | None]:
+    key = json.dumps(run, sort_keys=True)
+    owners = (ns, ns.get("train"), ns.get("Generator"), ns.get("Discriminator"))
+    cached = _RUNS.get(key)
+    if cached is not None and all(a is b for a, b in zip(cached[0], owners)):
+        return cached[1], cached[2]
+    report, pending = run_train(ns, run, "cpu")
+    if run.get("cuda") and torch.cuda.is_available():
+        cuda_run = dict(run, n_images=min(run["n_images"], 24), epochs=1)
+        cuda_report, _ = run_train(ns, cuda_run, "cuda")
+        report["cuda"] = {k: cuda_report.get(k) for k in ("calls", "error", "history")}
+    if len(_RUNS) >= 8:
+        _RUNS.clear()
+    _RUNS[key] = (owners, report, pending)
+    return report, pending
+
+
+def _has(report: dict, phase: str) -> bool:
+    return any(c.get("phase") == phase for c in report.get("calls", []))
+
+
+def observe_discriminator_step(ns: dict, p: dict) -> dict:
+    report, pending = observe_run(ns, p["run"])
+    if pending is not None and not _has(report, "d"):
+        raise pending
+    return report
+
+
+def observe_generator_step(ns: dict, p: dict) -> dict:
+    report, pending = observe_run(ns, p["run"])
+    if pending is not None and not _has(report, "g"):
+        raise pending
+    return report
+
+
+def observe_whole_run(ns: dict, p: dict) -> dict:
+    report, pending = observe_run(ns, p["run"])
+    if pending is not None:
+        raise pending
+    return report
+
+
+# --- reading the observation (in the grader) ----------------------------------------------
+
+def _list(obs, key: str) -> list:
+    value = obs.get(key) if isinstance(obs, dict) else None
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ObservationError(f"{key!r} is not a list of records")
+    return value
+
+
+def _calls(obs: dict, phase: str) -> list[dict]:
+    return [c for c in _list(obs, "calls") if c.get("phase") == phase]
+
+
+def _count(runs) -> int:
+    if not isinstance(runs, list) or not all(
+            isinstance(r, list) and len(r) == 2 and isinstance(r[1], int) for r in runs):
+        raise ObservationError("runs are malformed")
+    return sum(r[1] for r in runs)
+
+
+def _rows(call: dict) -> tuple[int, int]:
+    """(real rows, fake rows) of the discriminator's input behind one criterion call."""
+    runs = call.get("rows")
+    _count(runs)
+    return (sum(r[1] for r in runs if r[0] == "R"), sum(r[1] for r in runs if r[0] == "F"))
+
+
+def _describe_runs(runs: list) -> str:
+    """'100 x 1.0, then 100 x 0.0' for feedback."""
+    if not runs:
+        return "no values"
+    parts = [f"{r[1]} x {fmt(r[0])}" for r in runs[:6]]
+    return ", then ".join(parts) + (", ..." if len(runs) > 6 else "")
+
+
+def _error_text(error) -> str:
+    if not isinstance(error, dict):
+        return "an error"
+    where = error.get("where")
+    place = ""
+    if isinstance(where, dict) and where.get("line"):
+        place = f" at line {where.get('line')} of your train cell"
+        if where.get("code"):
+            place += f" ({where.get('code')})"
+    return f"{error.get('type')}: {error.get('message')}{place}"
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _target_shape(call: dict) -> tuple[int, ...] | None:
+    target = call.get("target")
+    if not isinstance(target, dict) or "shape" not in target:
+        return None
+    return shape(target)
+
+
+# --- the discriminator's labels -----------------------------------------------------------
+
+def judge_labels_call(call: dict, where: str) -> Verdict | None:
+    """A failing verdict for one discriminator criterion call, or None when it is right."""
+    real, fake = _rows(call)
+    rows = real + fake
+    target = call.get("target") or {}
+    if "shape" not in target:
+        return Verdict(False, f"{where}: labels is a {target.get('type')}, not a tensor. Build "
+                       "it with torch (e.g. torch.cat of torch.full((batch_size,), REAL_LABEL, "
+                       "device=device) and torch.full((batch_size,), FAKE_LABEL, device=device)).")
+    got = _target_shape(call)
+    if got != (rows,):
+        size = math.prod(got) if got else 1
+        if got == (rows, 1):
+            return Verdict(False, f"{where}: labels has shape {list(got)}, but the discriminator's "
+                           f"output d_outputs has shape [{rows}] (one logit per image: "
+                           "Discriminator.forward returns out.view(N)). nn.BCEWithLogitsLoss needs "
+                           f"targets of exactly the logits' shape: make labels a vector of {rows} "
+                           "values (no trailing dimension of 1, e.g. torch.full((batch_size,), ...) "
+                           "instead of torch.ones(batch_size, 1)).")
+        if size == rows:
+            return Verdict(False, f"{where}: labels has shape {list(got)}; it must have the shape "
+                           f"of d_outputs, [{rows}] (one label per row of inputs).")
+        return Verdict(False, f"{where}: labels has {size} values (shape {list(got)}), but inputs "
+                       f"holds {rows} images ({real} real, then {fake} fake). Make one label per "
+                       "image from batch_size = images.size(0), not a fixed number: the last "
+                       "minibatch of an epoch is smaller than 100.")
+    if target.get("dtype") not in ("float32",):
+        return Verdict(False, f"{where}: labels has dtype {target.get('dtype')}; "
+                       "nn.BCEWithLogitsLoss needs float targets like the logits (float32): use "
+                       "torch.full((batch_size,), REAL_LABEL, ...) / torch.ones(...), not integer "
+                       "tensors.")
+    runs = target.get("runs")
+    _count(runs)
+    expected = [[1.0 if r[0] == "R" else 0.0, r[1]] for r in call["rows"]]
+    swapped = [[1.0 - v, k] for v, k in expected]
+    if runs != expected:
+        observed = _describe_runs(runs)
+        msg = (f"{where}: inputs holds {real} real images, then {fake} fake ones, so labels "
+               f"should be {_describe_runs(expected)} (REAL_LABEL for real, FAKE_LABEL for "
+               f"fake), but your labels are {observed}")
+        if runs == swapped:
+            return Verdict(False, msg + ": real and fake labels are swapped. The real images come "
+                           "first in inputs and get REAL_LABEL = 1; the fakes get FAKE_LABEL = 0.")
+        if runs == [[1.0, rows]]:
+            return Verdict(False, msg + ": every image is labelled real; the fake half needs "
+                           "FAKE_LABEL = 0.")
+        if runs == [[0.0, rows]]:
+            return Verdict(False, msg + ": every image is labelled fake; the real half needs "
+                           "REAL_LABEL = 1.")
+        return Verdict(False, msg + ". Label the first batch_size rows REAL_LABEL and the next "
+                       "batch_size rows FAKE_LABEL, in the order of torch.cat([images, fakes]).")
+    logits = call.get("logits") or {}
+    if target.get("device") != logits.get("device"):
+        return Verdict(False, f"{where}: labels is on {target.get('device')} but the "
+                       f"discriminator's output is on {logits.get('device')}: create labels on "
+                       "device (torch.full(..., device=device)) so train runs on a GPU too.")
+    return None
+
+
+def judge_labels(obs: dict, p: dict) -> Verdict:
+    for report, where in ((obs, "On the CPU"), (obs.get("cuda"), "On CUDA")):
+        if report is None:
+            continue
+        if not isinstance(report, dict):
+            raise ObservationError("run report missing")
+        calls = _calls(report, "d")
+        if not calls:
+            if report.get("error"):
+                return Verdict(False, f"{where}, train stopped before the discriminator's loss "
+                               f"was computed: {_error_text(report['error'])}.")
+            return Verdict(False, f"{where}, train never computed the discriminator's loss: "
+                           "keep criterion(d_outputs, labels) on the discriminator's output for "
+                           "inputs = torch.cat([images, fake_images.detach()]).")
+        for i, call in enumerate(calls, 1):
+            verdict = judge_labels_call(call, f"{where}, minibatch {i}")
+            if verdict is not None:
+                return verdict
+    return Verdict(True)
+
+
+# --- the generator's targets --------------------------------------------------------------
+
+def judge_targets_call(call: dict, where: str) -> Verdict | None:
+    real, fake = _rows(call)
+    rows = real + fake
+    target = call.get("target") or {}
+    if "shape" not in target:
+        return Verdict(False, f"{where}: the generator's targets are a {target.get('type')}, not "
+                       "a tensor: use torch.full_like(outputs, REAL_LABEL) (or torch.ones_like).")
+    got = _target_shape(call)
+    if got != (rows,):
+        size = math.prod(got) if got else 1
+        if size == 2 * rows:
+            return Verdict(False, f"{where}: the generator's targets have {size} values but "
+                           f"outputs holds {rows} logits (one per fresh fake image): did you "
+                           "reuse the discriminator's labels (real and fake, 2N values)? The "
+                           f"generator's loss needs {rows} targets, all REAL_LABEL: "
+                           "torch.full_like(outputs, REAL_LABEL).")
+        return Verdict(False, f"{where}: the generator's targets have shape {list(got)}, but "
+                       f"outputs has shape [{rows}]: nn.BCEWithLogitsLoss needs targets of the "
+                       "logits' shape. Use torch.full_like(outputs, REAL_LABEL).")
+    if target.get("dtype") != "float32":
+        return Verdict(False, f"{where}: the generator's targets have dtype {target.get('dtype')}; "
+                       "use float targets: torch.full_like(outputs, REAL_LABEL).")
+    runs = target.get("runs")
+    _count(runs)
+    if runs != [[1.0, rows]]:
+        msg = (f"{where}: the generator's targets are {_describe_runs(runs)}, expected "
+               f"{rows} x 1.0 (REAL_LABEL for every fake)")
+        if runs == [[0.0, rows]]:
+            return Verdict(False, msg + ". You used the FAKE label: the generator wants D to call "
+                           "its fakes real, so its loss compares D's logits for the fakes with "
+                           "REAL_LABEL (the non-saturating loss -log D(G(z))).")
+        return Verdict(False, msg + ": the generator wants D to call its fakes real, so every "
+                       "target is REAL_LABEL.")
+    logits = call.get("logits") or {}
+    if target.get("device") != logits.get("device"):
+        return Verdict(False, f"{where}: the generator's targets are on {target.get('device')} "
+                       f"but outputs is on {logits.get('device')}: create them from outputs "
+                       "(torch.full_like(outputs, REAL_LABEL)) or with device=device.")
+    return None
+
+
+def judge_targets(obs: dict, p: dict) -> Verdict:
+    for report, where in ((obs, "On the CPU"), (obs.get("cuda"), "On CUDA")):
+        if report is None:
+            continue
+        if not isinstance(report, dict):
+            raise ObservationError("run report missing")
+        calls = _calls(report, "g")
+        if not calls:
+            if where == "On CUDA":
+                continue  # a failure before the generator's step is the labels' check's
+            if report.get("error"):
+                return Verdict(False, f"train stopped before the generator's loss was computed: "
+                               f"{_error_text(report['error'])}. Fix that first (see the "
+                               "discriminator's check).")
+            return Verdict(False, "train never computed the generator's loss with the criterion "
+                           "on outputs = discriminator(fake_images): g_loss = criterion(outputs, "
+                           "targets).")
+        for i, call in enumerate(calls, 1):
+            verdict = judge_targets_call(call, f"{where}, minibatch {i}")
+            if verdict is not None:
+                return verdict
+    return Verdict(True)
+
+
+# --- the first losses on known networks ---------------------------------------------------
+
+def _bce(logits: torch.Tensor, target: float) -> float:
+    return float(nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.full_like(logits, target)).double())
+
+
+def loss_candidates(run: dict) -> dict[str, float]:
+    """The first discriminator and generator losses of train on the stand-ins, and mistakes'.
+
+    Recomputed here from the same seeds: one minibatch of N identical real images and N
+    identical fakes, the discriminator's Adam step, then the generator's loss on the updated
+    discriminator.
+    """
+    gen, disc = stub_networks(run["seed"])
+    n = min(BATCH, run["n_images"])
+    real = dataset_images(n, run["seed"], identical=True)                 # (N, 1, 28, 28)
+    with torch.no_grad():
+        fake = gen(torch.zeros(n, NOISE_DIM))                              # (N, 1, 28, 28)
+        l_real, l_fake = disc(real), disc(fake)                            # (N,), (N,)
+    values = {
+        "d_right": (_bce(l_real, 1.0) + _bce(l_fake, 0.0)) / 2,
+        "d_swapped": (_bce(l_real, 0.0) + _bce(l_fake, 1.0)) / 2,
+        "d_all_real": (_bce(l_real, 1.0) + _bce(l_fake, 1.0)) / 2,
+        "d_all_fake": (_bce(l_real, 0.0) + _bce(l_fake, 0.0)) / 2,
+    }
+    optimizer = _ADAM(disc.parameters(), lr=run["lr"], betas=BETAS)
+    logits = disc(torch.cat([real, fake]))
+    labels = torch.cat([torch.ones(n), torch.zeros(n)])
+    d_loss = nn.functional.binary_cross_entropy_with_logits(logits, labels)
+    optimizer.zero_grad()
+    d_loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        l_fake = disc(fake)
+    values["g_right"] = _bce(l_fake, 1.0)
+    values["g_fake_label"] = _bce(l_fake, 0.0)
+    return values
+
+
+def judge_loss_values(obs: dict, p: dict) -> Verdict:
+    values = loss_candidates(p["run"])
+    d_calls, g_calls = _calls(obs, "d"), _calls(obs, "g")
+    error = obs.get("error")
+    if not d_calls:
+        return Verdict(False, "train stopped before the discriminator's loss was computed"
+                       + (f": {_error_text(error)}." if error else "."))
+    d_loss = number(d_calls[0], "loss") if "loss" in d_calls[0] else math.nan
+    if not close(d_loss, values["d_right"]):
+        if math.isnan(d_loss) and error:
+            return Verdict(False, "Computing the discriminator's loss failed: "
+                           f"{_error_text(error)}.")
+        msg = (f"With known stand-in networks and a minibatch of identical real images, the "
+               f"first d_loss is {fmt(d_loss)}, expected {fmt(values['d_right'])}")
+        hints = {"d_swapped": ": that is the loss with real and fake labels swapped (real "
+                              "images get REAL_LABEL = 1, fakes FAKE_LABEL = 0).",
+                 "d_all_real": ": that is the loss with every image labelled real.",
+                 "d_all_fake": ": that is the loss with every image labelled fake."}
+        for mistake, hint in hints.items():
+            if close(d_loss, values[mistake]):
+                return Verdict(False, msg + hint)
+        return Verdict(False, msg + ": check the discriminator's labels.")
+    if not g_calls:
+        return Verdict(False, "train stopped before the generator's loss was computed"
+                       + (f": {_error_text(error)}." if error else "."))
+    g_loss = number(g_calls[0], "loss") if "loss" in g_calls[0] else math.nan
+    if not close(g_loss, values["g_right"], rel=1e-3):
+        if math.isnan(g_loss) and error:
+            return Verdict(False, f"Computing the generator's loss failed: {_error_text(error)}.")
+        msg = (f"With known stand-in networks the first g_loss (after one discriminator step) "
+               f"is {fmt(g_loss)}, expected {fmt(values['g_right'])}")
+        if close(g_loss, values["g_fake_label"], rel=1e-3):
+            return Verdict(False, msg + ": that is the loss with the FAKE label as target. The "
+                           "generator wants D to call its fakes real: target REAL_LABEL.")
+        return Verdict(False, msg + ". Compute g_loss = criterion(outputs, "
+                       "torch.full_like(outputs, REAL_LABEL)) after the discriminator's step.")
+    return Verdict(True)
+
+
+# --- the updates: each optimizer step changes its own network, with a clean gradient -------
+
+NETWORK = {"d": "discriminator", "g": "generator"}
+OPTIMIZER = {"d": "d_optimizer", "g": "g_optimizer"}
+LOSS = {"d": "d_loss", "g": "g_loss"}
+
+
+def _steps(obs: dict) -> list[dict]:
+    return [e for e in _list(obs, "events") if e.get("kind") == "step"]
+
+
+def judge_isolation(obs: dict, p: dict) -> Verdict:
+    steps = _steps(obs)
+    for phase in ("d", "g"):
+        if not any(s.get("phase") == phase for s in steps):
+            return Verdict(False, f"No optimizer step followed {LOSS[phase]}.backward(): call "
+                           f"{OPTIMIZER[phase]}.step() after {LOSS[phase]}.backward() in every "
+                           "minibatch.")
+    for i, s in enumerate(steps, 1):
+        phase = s.get("phase")
+        if phase not in NETWORK:
+            return Verdict(False, f"Optimizer step {i} came before any loss.backward(): compute "
+                           "the loss and call .backward() before .step().")
+        own, other = ("disc", "gen") if phase == "d" else ("gen", "disc")
+        own_changed = changed(s["before"][own], s["after"][own])
+        other_changed = changed(s["before"][other], s["after"][other])
+        holder = s.get("optimizer")
+        where = f"In the {NETWORK[phase]}'s step (after {LOSS[phase]}.backward())"
+        if holder != NETWORK[phase]:
+            wrong = [k for k, v in OPTIMIZER.items() if NETWORK[k] == holder]
+            name = wrong[0] if wrong else f"an optimizer over {holder}"
+            return Verdict(False, f"{where} you stepped {name}, which updates the {holder}'s "
+                           f"weights: call {OPTIMIZER[phase]}.zero_grad() before and "
+                           f"{OPTIMIZER[phase]}.step() after {LOSS[phase]}.backward().")
+        if other_changed:
+            return Verdict(False, f"{where} the {NETWORK['g' if phase == 'd' else 'd']}'s "
+                           "weights changed: each step may change only its own network.")
+        if not own_changed:
+            return Verdict(False, f"{where} {OPTIMIZER[phase]}.step() did not change the "
+                           f"{NETWORK[phase]}'s weights: does {LOSS[phase]} depend on them "
+                           "(no .detach() or torch.no_grad() on the way)?")
+    return Verdict(True)
+
+
+def _dirty(grads) -> list[str]:
+    """Parameters that hold a gradient (not None, not all zero; NaN counts as a gradient)."""
+    if not isinstance(grads, dict):
+        raise ObservationError("gradient report missing")
+    return sorted(name for name, norm in grads.items() if norm is not None and norm != 0.0)
+
+
+def judge_gradients(obs: dict, p: dict) -> Verdict:
+    events = _list(obs, "events")
+    backwards = [e for e in events if e.get("kind") == "backward"]
+    for phase in ("d", "g"):
+        if not any(e.get("phase") == phase for e in backwards):
+            return Verdict(False, f"{LOSS[phase]}.backward() was never called: the "
+                           f"{NETWORK[phase]} cannot learn without it.")
+    last_backward: dict = {}
+    for e in events:
+        phase = e.get("phase")
+        if e.get("kind") == "backward":
+            own = "disc_grads" if phase == "d" else "gen_grads"
+            stale = _dirty(e.get(own))
+            if stale:
+                return Verdict(False, f"When {LOSS[phase]}.backward() started, the "
+                               f"{NETWORK[phase]}'s .grad still held gradients from earlier "
+                               f"({', '.join(stale[:3])}): backward() adds to .grad, so the "
+                               f"{NETWORK[phase]} would step on a mix of old and new gradients. "
+                               f"Call {OPTIMIZER[phase]}.zero_grad() before "
+                               f"{LOSS[phase]}.backward().")
+            last_backward[phase] = e
+        elif e.get("kind") == "step" and phase == "d" and "d" in last_backward:
+            if e.get("gen_grads") != last_backward["d"].get("gen_grads"):
+                return Verdict(False, "d_loss.backward() wrote gradients into the generator's "
+                               ".grad: did you remove the .detach() from fake_images in "
+                               "inputs = torch.cat([images, fake_images.detach()])? The "
+                               "discriminator's step must not backpropagate into the generator "
+                               "(those gradients point the wrong way for it, and cost time).")
+    return Verdict(True)
+
+
+def judge_updates(obs: dict, p: dict) -> Verdict:
+    verdict = judge_isolation(obs, p)
+    return verdict if not verdict.passed else judge_gradients(obs, p)
+
+
+# --- a short training run -----------------------------------------------------------------
+
+def judge_smoke(obs: dict, p: dict) -> Verdict:
+    run = p["run"]
+    for report, where in ((obs, "On the CPU"), (obs.get("cuda"), "On CUDA")):
+        if report is None:
+            continue
+        if not isinstance(report, dict):
+            raise ObservationError("run report missing")
+        if report.get("error"):
+            return Verdict(False, f"{where}, train({run['epochs']} epochs on {run['n_images']} "
+                           f"images) raised {_error_text(report['error'])}.")
+        history = report.get("history") or {}
+        epochs = run["epochs"] if where == "On the CPU" else 1
+        if history.get("type") != "dict":
+            return Verdict(False, f"train returned a {history.get('type')}, expected the history "
+                           "dict {'d_loss': [...], 'g_loss': [...]}: keep the given `return "
+                           "history` at the end.")
+        for key in ("d_loss", "g_loss"):
+            values = history.get(key)
+            if not isinstance(values, list) or len(values) != epochs:
+                return Verdict(False, f"{where}, history['{key}'] should hold {epochs} numbers "
+                               f"(one mean loss per epoch), got {values!r:.80}.")
+            if not all(_finite(v) for v in values):
+                return Verdict(False, f"{where}, history['{key}'] = {values!r:.80}: the losses "
+                               "must be finite numbers.")
+        for call in _list(report, "calls"):
+            if not _finite(call.get("loss")):
+                return Verdict(False, f"{where}, a loss was {call.get('loss')}: training diverged.")
+    for call in _list(obs, "calls"):
+        want = [sum(_rows(call)), *IMAGE]
+        if call.get("disc_shape") != want:
+            return Verdict(False, f"The discriminator was given a batch of shape "
+                           f"{call.get('disc_shape')}, expected {want}: feed it whole image "
+                           "batches (N, 1, 28, 28), as the data loader and the generator give "
+                           "them.")
+    for net, name in (("gen", "generator"), ("disc", "discriminator")):
+        if not changed(obs["start"][net], obs["end"][net]):
+            return Verdict(False, f"After {run['epochs']} epochs the {name}'s weights had not "
+                           "changed.")
+    return Verdict(True)
+
+
+# --- the list ------------------------------------------------------------------------------
+
+def _run(seed: int, n_images: int, epochs: int, lr: float, stubs: bool = False) -> dict:
+    return {"run": {"seed": seed, "n_images": n_images, "epochs": epochs, "lr": lr,
+                    "stubs": stubs, "cuda": not stubs}}
+
+
+VISIBLE_RUN = _run(seed=1, n_images=200, epochs=1, lr=0.001)            # 2 minibatches of 100
+HIDDEN_RUN = _run(seed=7, n_images=130, epochs=2, lr=0.0005)            # 100 and 30, twice
+VISIBLE_STUBS = _run(seed=11, n_images=24, epochs=1, lr=0.001, stubs=True)
+HIDDEN_STUBS = _run(seed=12, n_images=37, epochs=1, lr=0.002, stubs=True)
+
+CHECKS: list[Check] = [
+    Check("train_discriminator_labels", "train",
+          "train: the discriminator's labels (2N,) are 1 for real rows, 0 for fake rows, on device",
+          2.0, observe_discriminator_step, judge_labels, VISIBLE_RUN),
+    Check("train_generator_targets", "train",
+          "train: the generator's targets (N,) are all REAL_LABEL, on device",
+          2.0, observe_generator_step, judge_targets, VISIBLE_RUN),
+    Check("train_loss_values", "train",
+          "train: first d_loss and g_loss on known networks", 2.0,
+          observe_generator_step, judge_loss_values, VISIBLE_STUBS),
+    Check("train_step_isolation", "train",
+          "train: d_optimizer changes only the discriminator, g_optimizer only the generator",
+          2.0, observe_whole_run, judge_isolation, VISIBLE_RUN),
+    Check("train_gradients", "train",
+          "train: zero_grad before each backward, no generator gradients from the "
+          "discriminator's step", 2.0, observe_whole_run, judge_gradients, VISIBLE_RUN),
+    Check("train_smoke_run", "train",
+          "train: a short run finishes with finite losses and both networks learn", 1.0,
+          observe_whole_run, judge_smoke, VISIBLE_RUN),
+    Check("train_discriminator_labels_hidden", "train",
+          "train: the discriminator's labels with a smaller last minibatch", 1.0,
+          observe_discriminator_step, judge_labels, HIDDEN_RUN, HIDDEN),
+    Check("train_generator_targets_hidden", "train",
+          "train: the generator's targets with a smaller last minibatch", 1.0,
+          observe_generator_step, judge_targets, HIDDEN_RUN, HIDDEN),
+    Check("train_loss_values_hidden", "train",
+          "train: first losses on other known networks", 1.0,
+          observe_generator_step, judge_loss_values, HIDDEN_STUBS, HIDDEN),
+    Check("train_updates_hidden", "train",
+          "train: isolated updates and clean gradients over two epochs", 1.0,
+          observe_whole_run, judge_updates, HIDDEN_RUN, HIDDEN),
+]
