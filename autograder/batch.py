@@ -62,6 +62,7 @@ def grade_one(assignment: str, name: str, path: Path, out: Path, limits: Limits)
         return {"student": name, "status": "error", "error": str(exc)}
     data = result.to_gradescope()
     data["extra_data"] = {"submission_sha256": print_, "student": name}
+    target.parent.mkdir(parents=True, exist_ok=True)
     write_feedback(data, target.parent)  # feedback.md and feedback.html for the student
     write_json(data, target)  # last: results.json marks the student as done when resuming
     return {"student": name, "status": "graded"}
