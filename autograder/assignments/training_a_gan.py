@@ -137,6 +137,16 @@ class StandIns:
 _ABSENT = object()
 
 
+def cuda_usable() -> bool:
+    """CUDA is there and works for the grader's own tensors (else device checks are skipped)."""
+    if not torch.cuda.is_available():
+        return False
+    try:
+        return bool(torch.ones(2, device="cuda").sum().item() == 2.0)
+    except Exception:  # a broken driver is not the student's mistake
+        return False
+
+
 def returned_kind(value) -> str:
     """'float' for a Python number, 'tensor' for a torch.Tensor, else the type's name."""
     if isinstance(value, torch.Tensor):
@@ -270,7 +280,7 @@ def observe_real_and_fake(ns: dict, p: dict) -> dict:
         "noise": gen.noise,
         "sample_calls": s.sample_calls,
     }
-    if torch.cuda.is_available():
+    if cuda_usable():
         report["cuda"] = _observe_on_cuda(ns, make_real_and_fake, p)
     return report
 
@@ -644,7 +654,7 @@ def observe_training(ns: dict, p: dict) -> dict:
         raise  # "Not implemented yet" / "defines no ...": the grader's usual words
     except Exception as exc:  # reported with the context of this check
         return {"error": describe_error(exc)}
-    if torch.cuda.is_available():
+    if cuda_usable():
         try:
             cuda = _training_steps(ns, dict(p, steps=1), "cuda")
             report["cuda"] = {"g_loss": cuda[0]["g_loss"], "d_loss": cuda[0]["d_loss"]}
@@ -724,25 +734,23 @@ def _step(function: str, seed: int, n: int) -> dict:
 
 CHECKS: list[Check] = [
     _network("make_generator_structure", "make_generator",
-             "make_generator: ends in Tanh and Unflatten, noise (N, noise_dim) -> images (N, 28, 28) "
-             "in [-1, 1]", 1, 6, {"noise_dim": 100, "hidden": 32, "n_hidden": 3}, 3.0, judge_generator),
-    _network("make_generator_structure_hidden", "make_generator",
-             "make_generator with other sizes", 2, 5, {"noise_dim": 7, "hidden": 12, "n_hidden": 1},
-             5.0, judge_generator, HIDDEN),
+             "make_generator: Tanh + Unflatten ending, images (N, 28, 28) in [-1, 1]",
+             1, 6, {"noise_dim": 100, "hidden": 32, "n_hidden": 3}, 3.0, judge_generator),
+    _network("make_generator_structure_hidden", "make_generator", "make_generator with other sizes",
+             2, 5, {"noise_dim": 7, "hidden": 12, "n_hidden": 1}, 5.0, judge_generator, HIDDEN),
     _network("make_discriminator_structure", "make_discriminator",
-             "make_discriminator: images (N, 28, 28) -> probabilities (N, 1), ends in "
-             "Sigmoid", 3, 6, {"hidden": 32, "n_hidden": 3}, 1.0, judge_discriminator),
+             "make_discriminator: Sigmoid ending, probabilities (N, 1)",
+             3, 6, {"hidden": 32, "n_hidden": 3}, 1.0, judge_discriminator),
     _network("make_discriminator_structure_hidden", "make_discriminator",
-             "make_discriminator with other sizes", 4, 9, {"hidden": 5, "n_hidden": 2}, 2.0,
-             judge_discriminator, HIDDEN),
+             "make_discriminator with other sizes",
+             4, 9, {"hidden": 5, "n_hidden": 2}, 2.0, judge_discriminator, HIDDEN),
     Check("make_real_and_fake_batch", "make_real_and_fake",
-          "make_real_and_fake: N real images labelled 1, then N fakes from randn noise labelled 0, "
-          "on the generator's device", 2.0, observe_real_and_fake, judge_real_and_fake,
-          {"seed": 5, "n": 4}),
+          "make_real_and_fake: N real (label 1) then N fake (label 0), randn noise, device", 2.0,
+          observe_real_and_fake, judge_real_and_fake, {"seed": 5, "n": 4}),
     Check("make_real_and_fake_hidden", "make_real_and_fake", "make_real_and_fake with another N",
           1.0, observe_real_and_fake, judge_real_and_fake, {"seed": 6, "n": 9}, HIDDEN),
     Check("train_discriminator_loss", "train_discriminator",
-          "train_discriminator: binary cross entropy of the mixed batch, as a float", 1.0,
+          "train_discriminator: BCE of the mixed batch, returned as a float", 1.0,
           observe_train_step, judge_discriminator_loss, _step("train_discriminator", 7, 5)),
     Check("train_discriminator_updates", "train_discriminator",
           "train_discriminator: zero_grad, then a step of the discriminator only", 2.0,
@@ -755,14 +763,14 @@ CHECKS: list[Check] = [
           observe_train_step, judge_discriminator_hidden, _step("train_discriminator", 10, 11),
           HIDDEN),
     Check("train_generator_loss", "train_generator",
-          "train_generator: -mean log D(G(z)) of the fakes, selected by label, as a float", 1.0,
+          "train_generator: -mean log D(G(z)) of the fakes (by label), as a float", 1.0,
           observe_train_step, judge_generator_loss, _step("train_generator", 11, 5)),
     Check("train_generator_updates", "train_generator",
           "train_generator: zero_grad, then a step of the generator only", 2.0,
           observe_train_step, judge_updates, _step("train_generator", 12, 5)),
     Check("training_steps", "train_generator",
-          "three training steps with your networks: finite losses, each step changes only its "
-          "own network", 1.0, observe_training, judge_training, {"seed": 13, "n": 16, "steps": 3}),
+          "three training steps with your networks: finite losses, right network updated", 1.0,
+          observe_training, judge_training, {"seed": 13, "n": 16, "steps": 3}),
     Check("train_generator_hidden", "train_generator", "train_generator with another batch size",
           1.0, observe_train_step, judge_generator_hidden, _step("train_generator", 14, 7), HIDDEN),
 ]

@@ -18,16 +18,16 @@
 # marked cells.
 
 # %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
+import matplotlib.pyplot as plt
 import torch
 from torch import nn
-from tqdm.auto import tqdm
-from torchvision.utils import make_grid
 from torch.utils.data import DataLoader
-import matplotlib.pyplot as plt
+from torchvision.utils import make_grid
+from tqdm.auto import tqdm
 
+from autograder.selfcheck import check
 from gan_course import default_device, is_grading
 from gan_course.data import mnist_dataset
-from autograder.selfcheck import check
 
 torch.manual_seed(0)  # Set for testing purposes, please do not change!
 
@@ -39,7 +39,7 @@ def show_tensor_images(image_tensor, num_images=25, size=(1, 28, 28)):
     """
     image_unflat = image_tensor.detach().cpu().view(-1, *size)  # (n, 1, 28, 28)
     image_grid = make_grid(image_unflat[:num_images], nrow=5)   # (3, H, W)
-    plt.imshow(image_grid.permute(1, 2, 0).squeeze())
+    plt.imshow(image_grid.permute(1, 2, 0).squeeze().numpy())
     plt.axis("off")
     plt.show()
 

@@ -5,13 +5,15 @@
 # 28x28 pixels: the MNIST dataset.
 #
 # You write the parts marked `# TODO: your code here`; the contract you must meet is in the
-# docstring above each one. Before you submit, run every cell from the top
+# docstring above each one. After each part there is a **self-check** cell: run it, and it tells
+# you what is right and what to fix. Before you submit, run every cell from the top
 # (Kernel → Restart & Run All), or check the whole notebook from a terminal:
 #
 # ```
 # python -m autograder check training_a_gan training_a_gan.ipynb
 # ```
 #
+# The grader checks more than the self-checks show (the same properties, on other inputs).
 # The long training cell at the end does not run while grading, so keep your work in the
 # marked cells.
 
@@ -22,6 +24,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from autograder.selfcheck import check
 from gan_course import default_device, is_grading
 from gan_course.data import load_mnist
 
@@ -126,6 +129,13 @@ def make_generator(noise_dim: int = 100, hidden: int = 100, n_hidden: int = 3) -
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "check_make_generator", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "make_generator", globals())
+### BEGIN HIDDEN TESTS
+score += check("training_a_gan", "make_generator", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
 # %% nbgrader={"grade": false, "grade_id": "make_discriminator", "locked": false, "schema_version": 3, "solution": true}
 def make_discriminator(hidden: int = 100, n_hidden: int = 3) -> nn.Module:
     """The discriminator D: images (N, 28, 28) -> probability of being real (N, 1) in (0, 1).
@@ -154,6 +164,13 @@ def make_discriminator(hidden: int = 100, n_hidden: int = 3) -> nn.Module:
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "check_make_discriminator", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "make_discriminator", globals())
+### BEGIN HIDDEN TESTS
+score += check("training_a_gan", "make_discriminator", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
 # %% [markdown]
 # Use `torch.randn` to verify that your networks behave correctly, and look at what an untrained
 # generator produces: noise, of course. (This cell does not run while grading: the grader checks
@@ -175,7 +192,7 @@ if not is_grading():
     assert scores.shape == (16, 1), "the discriminator should return one score per image, (N, 1)"
     assert ((scores > 0) & (scores < 1)).all(), "scores should be in (0, 1): end in nn.Sigmoid"
 
-    plt.imshow(images[0].detach(), cmap="gray", vmin=-1, vmax=1)
+    plt.imshow(images[0].detach().numpy(), cmap="gray", vmin=-1, vmax=1)
     plt.title("an untrained generator's output")
     plt.axis("off")
     plt.show()
@@ -220,6 +237,13 @@ def make_real_and_fake(N: int, generator_model: nn.Module) -> tuple[torch.Tensor
     return X, y
     ### END SOLUTION
 
+
+# %% nbgrader={"grade": true, "grade_id": "check_make_real_and_fake", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "make_real_and_fake", globals())
+### BEGIN HIDDEN TESTS
+score += check("training_a_gan", "make_real_and_fake", globals(), hidden=True)
+### END HIDDEN TESTS
+score
 
 # %% [markdown]
 # With this we can create training steps for the discriminator and the generator.
@@ -272,6 +296,13 @@ def train_discriminator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.M
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "check_train_discriminator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "train_discriminator", globals())
+### BEGIN HIDDEN TESTS
+score += check("training_a_gan", "train_discriminator", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
 # %% [markdown]
 # # Step 3: A generator training function
 #
@@ -297,7 +328,8 @@ def train_discriminator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.M
 # That is, when computing the loss:
 #
 # * first filter out only the fake images from the mixed batch, **by their label**
-#   (`y == FAKE_LABEL`), not by their position,
+#   (`y == FAKE_LABEL`), not by their position (the checks give your function a mixed batch
+#   whose real and fake rows are shuffled),
 # * pass them through the discriminator,
 # * use the mean negative log discriminator score as the loss.
 #
@@ -338,6 +370,13 @@ def train_generator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.Modul
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "check_train_generator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "train_generator", globals())
+### BEGIN HIDDEN TESTS
+score += check("training_a_gan", "train_generator", globals(), hidden=True)
+### END HIDDEN TESTS
+score
+
 # %% [markdown]
 # # Step 4: Training the GAN
 #
@@ -366,7 +405,7 @@ def plot_samples(generator: nn.Module, n: int = 16) -> None:
     for ax in axes.flat:
         ax.axis("off")
     for ax, image in zip(axes.flat, images, strict=False):  # the grid may have spare axes
-        ax.imshow(image, cmap="gray", vmin=-1, vmax=1)
+        ax.imshow(image.numpy(), cmap="gray", vmin=-1, vmax=1)
     plt.show()
 
 

@@ -1,0 +1,406 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,.pct.py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Training a GAN
+#
+# This week we'll try to train a generative adversarial network! We'll use our favourite set of
+# 28x28 pixels: the MNIST dataset.
+#
+# You write the parts marked `# TODO: your code here`; the contract you must meet is in the
+# docstring above each one. After each part there is a **self-check** cell: run it, and it tells
+# you what is right and what to fix. Before you submit, run every cell from the top
+# (Kernel → Restart & Run All), or check the whole notebook from a terminal:
+#
+# ```
+# python -m autograder check training_a_gan training_a_gan.ipynb
+# ```
+#
+# The grader checks more than the self-checks show (the same properties, on other inputs).
+# The long training cell at the end does not run while grading, so keep your work in the
+# marked cells.
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from autograder.selfcheck import check
+from gan_course import default_device, is_grading
+from gan_course.data import load_mnist
+
+torch.manual_seed(0)  # reproducible weights and noise
+np.random.seed(0)     # reproducible MNIST batches (sample_mnist draws with numpy)
+
+# %% [markdown]
+# The constants used throughout: the size of the generator's noise vector, the image size, and
+# the labels of the two classes the discriminator tells apart.
+
+# %% nbgrader={"grade": false, "grade_id": "constants", "locked": true, "schema_version": 3, "solution": false}
+noise_dim = 100           # length of the generator's input noise vector z
+IMAGE_SHAPE = (28, 28)    # one MNIST image
+N_PIXELS = 28 * 28        # 784 values in a flattened image
+
+REAL_LABEL = 1.0          # the discriminator's target for real images ...
+FAKE_LABEL = 0.0          # ... and for generated ones
+
+EPS = 1e-7                # smallest score passed to log: caps -log D at -log(1e-7) ≈ 16.1
+
+# %% [markdown]
+# ## The data
+#
+# This is a simple MNIST image sampler (a lot of the code in these exercises is not optimal: in
+# production you would for example use PyTorch's `DataLoader`). You can just use it. Note that it
+# normalizes the images to live in the domain `[-1, 1]`, the range of the generator's `nn.Tanh`
+# output.
+#
+# The course loader `gan_course.data` finds MNIST on your disk (set `GAN_COURSE_DATA` to a
+# folder holding the four `.gz` files) or downloads it.
+
+# %% nbgrader={"grade": false, "grade_id": "sample_mnist", "locked": true, "schema_version": 3, "solution": false}
+TRAIN = load_mnist("train")[0].numpy()  # uint8 (60000, 28, 28), values 0..255
+
+
+def sample_mnist(N: int) -> torch.Tensor:
+    """N training images drawn at random (with replacement).
+
+    Returns: float32 tensor (N, 28, 28) on the CPU, values in [-1, 1).
+    """
+    idx = np.random.choice(np.arange(len(TRAIN)), N)  # (N,) random indices
+    X = 2 * (TRAIN[idx] / 256 - 0.5)                   # (N, 28, 28) float64 in [-1, 1)
+    return torch.as_tensor(X, dtype=torch.float32)
+
+
+# %% [markdown]
+# # Step 1: Make Generator and Discriminator Networks
+#
+# The core idea of a GAN is that you have two neural networks in competition with each other.
+# So as a first step, we need functions to create these networks.
+#
+# The **generator** takes a vector of size `noise_dim` and maps it into a `(28, 28)` image:
+#
+# * write `make_generator(noise_dim=100, hidden=100, n_hidden=3)`: an MLP of `n_hidden` hidden
+#   layers, each `nn.Linear` to width `hidden` followed by `nn.LeakyReLU(0.2)`, then an
+#   `nn.Linear` to a `28 * 28 = 784` dimensional vector, an `nn.Tanh` (so the output lives in
+#   `[-1, 1]`, like the data) and an `nn.Unflatten(-1, (28, 28))` to reshape it into a square
+#   image.
+#
+# The **discriminator** takes in `(28, 28)` images and maps each to a binary classification
+# decision, the probability that the image is real:
+#
+# * write `make_discriminator(hidden=100, n_hidden=3)`: an `nn.Flatten` to map `(28, 28)` into a
+#   `784`-vector, then the same kind of MLP (`n_hidden` hidden layers of width `hidden`, each
+#   followed by `nn.LeakyReLU(0.2)`), a final `nn.Linear` to **one** number and an `nn.Sigmoid`.
+#
+# Return an `nn.Sequential` in both cases. 3 hidden layers of width 100 (the defaults) work well
+# for both networks.
+#
+# *Why LeakyReLU?* A ReLU whose input is negative for every example passes no gradient at all,
+# and the unit stops learning. The slope of 0.2 below zero keeps a gradient flowing, which matters
+# in a GAN: the generator learns only through the gradient that comes back through the
+# discriminator.
+
+# %% nbgrader={"grade": false, "grade_id": "make_generator", "locked": false, "schema_version": 3, "solution": true}
+def make_generator(noise_dim: int = 100, hidden: int = 100, n_hidden: int = 3) -> nn.Module:
+    """The generator G: noise (N, noise_dim) -> images (N, 28, 28) with values in [-1, 1].
+
+    Parameters:
+        noise_dim: length of the input noise vector (the notebook's `noise_dim`, 100)
+        hidden: width of every hidden layer
+        n_hidden: number of hidden layers, each nn.Linear followed by nn.LeakyReLU(0.2)
+    Returns:
+        nn.Sequential: n_hidden x [Linear, LeakyReLU(0.2)], then Linear(..., 784), nn.Tanh(),
+        nn.Unflatten(-1, (28, 28))
+    """
+    # TODO: your code here
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_make_generator", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "make_generator", globals())
+score
+
+# %% nbgrader={"grade": false, "grade_id": "make_discriminator", "locked": false, "schema_version": 3, "solution": true}
+def make_discriminator(hidden: int = 100, n_hidden: int = 3) -> nn.Module:
+    """The discriminator D: images (N, 28, 28) -> probability of being real (N, 1) in (0, 1).
+
+    Parameters:
+        hidden: width of every hidden layer
+        n_hidden: number of hidden layers, each nn.Linear followed by nn.LeakyReLU(0.2)
+    Returns:
+        nn.Sequential: nn.Flatten(), n_hidden x [Linear, LeakyReLU(0.2)], then Linear(..., 1),
+        nn.Sigmoid()
+    """
+    # TODO: your code here
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_make_discriminator", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "make_discriminator", globals())
+score
+
+# %% [markdown]
+# Use `torch.randn` to verify that your networks behave correctly, and look at what an untrained
+# generator produces: noise, of course. (This cell does not run while grading: the grader checks
+# your functions itself.)
+
+# %% nbgrader={"grade": false, "grade_id": "try_networks", "locked": true, "schema_version": 3, "solution": false}
+if not is_grading():
+    G = make_generator()
+    D = make_discriminator()
+    z = torch.randn(16, noise_dim)  # (16, noise_dim)
+    images = G(z)                   # (16, 28, 28)
+    scores = D(images)              # (16, 1)
+    print("generator:    ", tuple(z.shape), "->", tuple(images.shape),
+          f"values in [{images.min().item():.3f}, {images.max().item():.3f}]")
+    print("discriminator:", tuple(images.shape), "->", tuple(scores.shape),
+          f"values in [{scores.min().item():.3f}, {scores.max().item():.3f}]")
+    assert images.shape == (16, 28, 28), "the generator should return (N, 28, 28) images"
+    assert images.abs().max() <= 1, "the generator's output should lie in [-1, 1]: end in nn.Tanh"
+    assert scores.shape == (16, 1), "the discriminator should return one score per image, (N, 1)"
+    assert ((scores > 0) & (scores < 1)).all(), "scores should be in (0, 1): end in nn.Sigmoid"
+
+    plt.imshow(images[0].detach().numpy(), cmap="gray", vmin=-1, vmax=1)
+    plt.title("an untrained generator's output")
+    plt.axis("off")
+    plt.show()
+
+# %% [markdown]
+# # Step 2: A discriminator training function
+#
+# Using the function `sample_mnist` and a generator model, write a function
+# `make_real_and_fake(N, generator_model)` that creates a mixed batch in which the `N` real
+# images are labelled `REAL_LABEL` (1) and the `N` fake ones `FAKE_LABEL` (0):
+#
+# * the real images come from `sample_mnist(N)`,
+# * the fake ones from the generator applied to `N` noise vectors drawn with `torch.randn`,
+# * the images and the labels are each concatenated with `torch.cat`, real ones first.
+#
+# The networks may live on a GPU, while `sample_mnist` returns CPU tensors: create the noise and
+# the labels on the generator's device, `next(generator_model.parameters()).device`, and move the
+# real images there with `.to(device)`.
+
+# %% nbgrader={"grade": false, "grade_id": "make_real_and_fake", "locked": false, "schema_version": 3, "solution": true}
+def make_real_and_fake(N: int, generator_model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+    """A mixed batch of N real and N generated images, with their labels.
+
+    Parameters:
+        N: number of real images, and of fake images
+        generator_model: maps noise (N, noise_dim) to images (N, 28, 28)
+    Returns:
+        X: float32 (2N, 28, 28), the N real images (rows 0..N-1) then the N fake ones, on the
+           generator's device; the fakes still carry their graph back to the generator
+        y: float32 (2N, 1) on the same device, REAL_LABEL (1.0) for the real rows and
+           FAKE_LABEL (0.0) for the fake ones
+    """
+    # TODO: your code here
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_make_real_and_fake", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "make_real_and_fake", globals())
+score
+
+# %% [markdown]
+# With this we can create training steps for the discriminator and the generator.
+#
+# Write a function `train_discriminator(Nbatch, opt, generator, discriminator)` implementing the
+# following steps:
+#
+# * zero out any previous gradients in the optimizer,
+# * create a mixed batch of `Nbatch` real and `Nbatch` fake images with `make_real_and_fake`,
+# * compute the standard binary cross entropy loss of the discriminator's scores against the
+#   labels (`nn.functional.binary_cross_entropy`: the discriminator already ends in a sigmoid),
+# * calculate gradients and perform a gradient descent update step,
+# * return the loss value as a Python float (`loss.item()`).
+#
+# The discriminator wants to **maximize** $\log D(x) + \log(1 - D(G(z)))$, which is the same as
+# minimizing the binary cross entropy
+#
+# $$\mathcal{L}_D = -\frac{1}{2N}\sum_{i=1}^{2N}\big[y_i \log D(X_i) + (1 - y_i)\log(1 - D(X_i))\big].$$
+#
+# `opt` holds only the discriminator's parameters, so only the discriminator is updated. Also
+# make sure no gradient is written into the generator: `.detach()` the batch before it goes
+# into the discriminator.
+
+# %% nbgrader={"grade": false, "grade_id": "train_discriminator", "locked": false, "schema_version": 3, "solution": true}
+def train_discriminator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.Module,
+                        discriminator: nn.Module) -> float:
+    """One update of the discriminator on Nbatch real and Nbatch fake images.
+
+    Parameters:
+        Nbatch: number of real images, and of fake images, in the batch
+        opt: optimizer over the discriminator's parameters (only)
+        generator: makes the fake images; its weights and gradients must not change
+        discriminator: maps images (2 Nbatch, 28, 28) to probabilities (2 Nbatch, 1)
+    Returns:
+        the binary cross entropy loss of this batch (before the update), a Python float
+    """
+    # TODO: your code here
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_train_discriminator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "train_discriminator", globals())
+score
+
+# %% [markdown]
+# # Step 3: A generator training function
+#
+# Write a function `train_generator(Nbatch, opt, generator, discriminator)` in a very similar way:
+#
+# * zero out any previous gradients in the optimizer,
+# * create a mixed batch of `Nbatch` real and `Nbatch` fake images,
+# * **compute the generator loss (see below)**,
+# * calculate gradients and perform a gradient descent update step,
+# * return the loss value as a Python float.
+#
+# As discussed in the lecture, the standard generator loss would be to minimize
+#
+# $$\log(1 - D(\mathrm{fake\ images}))$$
+#
+# where $D(\dots)$ is the discriminator network. But this leads to less favourable training
+# dynamics: early in training the discriminator easily spots the fakes, $D(G(z)) \approx 0$, where
+# this loss is flat and the generator gets almost no gradient. The following "non-saturating"
+# loss has the same goal (make $D(G(z))$ large) and a strong gradient exactly there:
+#
+# $$\mathcal{L}_G = -\frac{1}{N}\sum_{j \in \mathrm{fake}} \log D(X_j).$$
+#
+# That is, when computing the loss:
+#
+# * first filter out only the fake images from the mixed batch, **by their label**
+#   (`y == FAKE_LABEL`), not by their position (the checks give your function a mixed batch
+#   whose real and fake rows are shuffled),
+# * pass them through the discriminator,
+# * use the mean negative log discriminator score as the loss.
+#
+# The discriminator ends in a sigmoid, which in float32 can round to exactly `0` for a fake it
+# is very sure about, and $-\log 0 = \infty$ would turn the loss and every gradient into `nan`.
+# Clamp the scores from below with the small constant `EPS` (defined at the top) before taking
+# the log.
+#
+# Here the gradient must flow back through the discriminator into the generator: no `.detach()`.
+# `opt` holds only the generator's parameters, so the discriminator is not updated.
+
+# %% nbgrader={"grade": false, "grade_id": "train_generator", "locked": false, "schema_version": 3, "solution": true}
+def train_generator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.Module,
+                    discriminator: nn.Module) -> float:
+    """One update of the generator with the non-saturating loss -log D(G(z)).
+
+    Parameters:
+        Nbatch: number of real images, and of fake images, in the mixed batch
+        opt: optimizer over the generator's parameters (only)
+        generator: maps noise (Nbatch, noise_dim) to images (Nbatch, 28, 28)
+        discriminator: maps images (n, 28, 28) to probabilities (n, 1); its weights must not
+            change
+    Returns:
+        the generator loss of this batch (before the update), mean of -log D(fake), a float
+    """
+    # TODO: your code here
+    raise NotImplementedError()
+
+
+# %% nbgrader={"grade": true, "grade_id": "check_train_generator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+score = check("training_a_gan", "train_generator", globals())
+score
+
+# %% [markdown]
+# # Step 4: Training the GAN
+#
+# We now proceed to train the GAN. The training uses both of the functions above and alternates
+# them:
+#
+# * create the generator and the discriminator (on a GPU when there is one),
+# * create TWO optimizers, one that optimizes the discriminator's parameters and one that
+#   optimizes the generator's parameters,
+# * for each iteration of the training loop
+#     * train first the generator,
+#     * then train the discriminator,
+#     * track the generator and discriminator losses.
+#
+# `plot_samples` shows what kind of images the current generator produces.
+
+# %% nbgrader={"grade": false, "grade_id": "plot_samples", "locked": true, "schema_version": 3, "solution": false}
+@torch.no_grad()
+def plot_samples(generator: nn.Module, n: int = 16) -> None:
+    """Plot n images of the generator, 8 per row, with the data's gray scale [-1, 1]."""
+    device = next(generator.parameters()).device
+    images = generator(torch.randn(n, noise_dim, device=device)).cpu()  # (n, 28, 28)
+    cols = min(n, 8)
+    rows = (n + cols - 1) // cols
+    _, axes = plt.subplots(rows, cols, figsize=(cols, rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image in zip(axes.flat, images, strict=False):  # the grid may have spare axes
+        ax.imshow(image.numpy(), cmap="gray", vmin=-1, vmax=1)
+    plt.show()
+
+
+# %% [markdown]
+# The settings: train for ~200k steps with batch size `100` (100 real and 100 fake images) and
+# learning rate `1e-4`. If everything is implemented correctly this produces fairly good-looking
+# MNIST images. It might take ~50k steps or so before things look recognizable, so be patient:
+# on a GPU the whole run takes a few minutes, on a laptop CPU expect roughly half an hour.
+#
+# You may start with fewer steps to see that everything works: add a cell below this one with,
+# for example, `N_STEPS = 5_000`. You can also stop the training at any time (Kernel →
+# Interrupt): the networks keep what they have learnt, and `plot_samples(generator)` in a new cell
+# shows it.
+
+# %% nbgrader={"grade": false, "grade_id": "hyperparameters", "locked": true, "schema_version": 3, "solution": false}
+N_STEPS = 200_000      # training iterations, each one generator step and one discriminator step
+BATCH_SIZE = 100       # Nbatch: real images and fake images per step (each)
+LEARNING_RATE = 1e-4   # Adam's step size, for both networks
+PLOT_EVERY = 10_000    # show the generator's samples every PLOT_EVERY steps
+device = default_device()  # CUDA when it is available, otherwise the CPU
+
+# %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
+if not is_grading():
+    generator = make_generator().to(device)
+    discriminator = make_discriminator().to(device)
+    opt_generator = torch.optim.Adam(generator.parameters(), lr=LEARNING_RATE)
+    opt_discriminator = torch.optim.Adam(discriminator.parameters(), lr=LEARNING_RATE)
+
+    generator_losses, discriminator_losses = [], []
+    progress = tqdm(range(1, N_STEPS + 1), desc="training")
+    for step in progress:
+        # Generator: minimize -log D(G(z)).
+        generator_losses.append(
+            train_generator(BATCH_SIZE, opt_generator, generator, discriminator))
+        # Discriminator: maximize log D(x) + log(1 - D(G(z))).
+        discriminator_losses.append(
+            train_discriminator(BATCH_SIZE, opt_discriminator, generator, discriminator))
+        if step % 100 == 0:
+            progress.set_postfix(G=f"{np.mean(generator_losses[-100:]):.3f}",
+                                 D=f"{np.mean(discriminator_losses[-100:]):.3f}")
+        if step % PLOT_EVERY == 0:
+            print(f"step {step}:")
+            plot_samples(generator)
+
+    # The losses of single batches are noisy: plot their running mean over `window` steps.
+    window = min(1000, len(generator_losses))
+    kernel = np.ones(window) / window
+    steps = np.arange(window, len(generator_losses) + 1)  # the last step of each window
+    plt.plot(steps, np.convolve(generator_losses, kernel, mode="valid"),
+             label="generator, -log D(G(z))")
+    plt.plot(steps, np.convolve(discriminator_losses, kernel, mode="valid"),
+             label="discriminator, BCE")
+    plt.xlabel("step")
+    plt.ylabel(f"loss (running mean over {window} steps)")
+    plt.legend()
+    plt.show()
+    plot_samples(generator, n=32)

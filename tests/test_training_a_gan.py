@@ -1,0 +1,184 @@
+"""training_a_gan: the reference earns full marks, the release earns 0, typical mistakes lose points.
+
+The mistakes are graded four at a time (the grader runs each submission in its own child
+process), once per test session; each parametrized test then reads its result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from helpers import Mistake, by_name, grade_mistake, run_notebook, tiny_data_module
+
+from autograder.checks import find_check, load_checks
+from autograder.paths import solution_dir
+
+matplotlib.use("Agg")
+
+A = "training_a_gan"
+MRF, TD, TG = "cell:make_real_and_fake", "cell:train_discriminator", "cell:train_generator"
+
+MISTAKES = [
+    Mistake("no_detach_in_discriminator_step", [(TD, "    X = X.detach()\n", "")],
+            ["train_discriminator_detach", "train_discriminator_hidden"], ["detach"]),
+    Mistake("swapped_labels",
+            [(MRF, "torch.full((N, 1), REAL_LABEL, device=device),                # (N, 1) of 1.0",
+              "torch.full((N, 1), FAKE_LABEL, device=device),"),
+             (MRF, "torch.full((N, 1), FAKE_LABEL, device=device),                # (N, 1) of 0.0",
+              "torch.full((N, 1), REAL_LABEL, device=device),")],
+            ["make_real_and_fake_batch", "make_real_and_fake_hidden"], ["swapped"]),
+    Mistake("noise_from_torch_rand", [(MRF, "torch.randn(N, noise_dim", "torch.rand(N, noise_dim")],
+            ["make_real_and_fake_batch", "make_real_and_fake_hidden"], ["torch.randn"]),
+    Mistake("generator_loss_on_the_whole_mixed_batch", [(TG, "fake = X[is_fake]", "fake = X")],
+            ["train_generator_loss", "train_generator_hidden"], ["WHOLE", "FAKE_LABEL"]),
+    Mistake("fakes_selected_by_the_real_label", [(TG, "(y == FAKE_LABEL)", "(y == REAL_LABEL)")],
+            ["train_generator_loss", "train_generator_updates", "train_generator_hidden"],
+            ["FAKE_LABEL"]),
+    Mistake("fakes_selected_by_position", [(TG, "fake = X[is_fake]", "fake = X[Nbatch:]")],
+            ["train_generator_loss", "train_generator_hidden"], ["position"]),
+    Mistake("bce_with_logits_on_probabilities",
+            [(TD, "nn.functional.binary_cross_entropy(scores, y)",
+              "nn.functional.binary_cross_entropy_with_logits(scores, y)")],
+            ["train_discriminator_loss", "train_discriminator_hidden"], ["binary_cross_entropy"]),
+    Mistake("no_zero_grad_in_discriminator_step", [(TD, "    opt.zero_grad()  ", "    pass  ")],
+            ["train_discriminator_updates", "train_discriminator_hidden"], ["zero_grad"]),
+    Mistake("generator_step_without_opt_step", [(TG, "    opt.step()  ", "    pass  ")],
+            ["train_generator_updates", "training_steps", "train_generator_hidden"], ["opt.step()"]),
+    Mistake("generator_ends_in_sigmoid", [("cell:make_generator", "nn.Tanh(),  ", "nn.Sigmoid(),")],
+            ["make_generator_structure", "make_generator_structure_hidden"], ["Tanh"]),
+    Mistake("discriminator_without_sigmoid", [("cell:make_discriminator", "        nn.Sigmoid(),", "")],
+            ["make_discriminator_structure", "make_discriminator_structure_hidden", "training_steps"],
+            ["Sigmoid"]),
+    Mistake("generator_step_returns_a_tensor", [(TG, "return loss.item()", "return loss")],
+            ["train_generator_loss", "training_steps"], [".item()"]),
+]
+
+# Only a GPU tells these apart from the reference: grading them needs CUDA.
+GPU_MISTAKES = [
+    Mistake("labels_made_on_the_cpu",
+            [(MRF, "torch.full((N, 1), REAL_LABEL, device=device),", "torch.full((N, 1), REAL_LABEL),"),
+             (MRF, "torch.full((N, 1), FAKE_LABEL, device=device),", "torch.full((N, 1), FAKE_LABEL),")],
+            ["make_real_and_fake_batch", "make_real_and_fake_hidden"], ["device"]),
+    Mistake("real_images_left_on_the_cpu", [(MRF, "sample_mnist(N).to(device)", "sample_mnist(N)")],
+            ["make_real_and_fake_batch", "training_steps"], ["device"]),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny networks run in this process: extra threads only wait for each other on a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def mistake_results(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mistakes")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {m.name: pool.submit(grade_mistake, A, m, folder) for m in MISTAKES}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_reference_scores_full_marks(reference_results):
+    result = reference_results(A)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the reference solution fails: {failed}"
+    assert result.score == result.max_score == 17
+
+
+def test_release_scores_zero_with_not_implemented_feedback(release_results):
+    result = release_results(A)
+    assert result.score == 0
+    for c in result.checks:
+        assert "Not implemented yet" in c.message, f"{c.name}: {c.message}"
+
+
+def assert_fails_as_named(result, mistake: Mistake, reference_score: float) -> None:
+    checks = by_name(result)
+    assert result.score < reference_score
+    for name in mistake.fails:
+        assert not checks[name].passed, f"{mistake.name} should fail {name}"
+        for word in mistake.says:
+            assert word in checks[name].message, (
+                f"{name}'s feedback for {mistake.name} should mention {word!r}: "
+                f"{checks[name].message}")
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_mistake_loses_points_on_the_check_that_names_it(mistake, mistake_results, reference_results):
+    assert_fails_as_named(mistake_results[mistake.name], mistake, reference_results(A).score)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("mistake", GPU_MISTAKES, ids=lambda m: m.name)
+def test_device_mistake_loses_points_on_a_gpu(mistake, tmp_path, reference_results):
+    assert_fails_as_named(grade_mistake(A, mistake, tmp_path), mistake, reference_results(A).score)
+
+
+def test_reference_notebook_trains_for_students(monkeypatch):
+    for var in ("GAN_COURSE_GRADING", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module())
+    start = "    generator_losses, discriminator_losses = [], []\n"
+    edits = {
+        "hyperparameters": [("N_STEPS = 200_000", "N_STEPS = 20"), ("BATCH_SIZE = 100", "BATCH_SIZE = 8"),
+                            ("PLOT_EVERY = 10_000", "PLOT_EVERY = 10")],
+        "training": [(start, start + "    initial = {k: v.clone() for k, v in generator.state_dict().items()}\n")],
+    }
+    torch.manual_seed(0)
+    try:
+        ns = run_notebook(solution_dir(A) / "training_a_gan.ipynb", edits)
+    finally:
+        plt.close("all")
+    assert ns["score"] == 5, "the last self-check cell (train_generator) should give its 5 points"
+    for losses in (ns["generator_losses"], ns["discriminator_losses"]):
+        assert len(losses) == 20 and all(isinstance(x, float) and math.isfinite(x) for x in losses)
+    moved = [k for k, v in ns["generator"].state_dict().items() if not torch.equal(v, ns["initial"][k])]
+    assert moved, "20 training steps left the generator's weights unchanged"
+
+
+# No GPU needed to test how device reports are judged: a CPU observation of the reference with
+# the report a GPU run would add.
+CUDA_REPORTS = {
+    "make_real_and_fake_batch": [
+        ({"X": "cuda", "y": "cpu", "noise": ["cuda"]}, "device=device"),
+        ({"X": "cuda", "y": "cuda", "noise": ["cpu"]}, "noise was made on the CPU"),
+        ({"error": "RuntimeError: Expected all tensors to be on the same device"}, ".to(device)"),
+    ],
+    "training_steps": [
+        ({"error": "RuntimeError: Expected all tensors to be on the same device"}, "on a GPU failed"),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def reference_namespace():
+    """The reference notebook's code cells run as the grader runs them (self-checks left out)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GAN_COURSE_GRADING", "1")
+        mp.setitem(sys.modules, "gan_course.data", tiny_data_module())
+        ns: dict = {"__name__": "__main__"}
+        for cell in json.loads((solution_dir(A) / "training_a_gan.ipynb").read_text())["cells"]:
+            if cell["cell_type"] == "code" and not cell["metadata"]["nbgrader"].get("grade"):
+                exec(compile("".join(cell["source"]), "<cell>", "exec"), ns)
+    return ns
+
+
+@pytest.mark.parametrize("name, report, says",
+                         [(n, r, s) for n, cases in CUDA_REPORTS.items() for r, s in cases])
+def test_device_reports_are_judged_without_a_gpu(name, report, says, reference_namespace):
+    check = find_check(load_checks(A), name)
+    observation = check.observe(reference_namespace, check.params)
+    assert check.judge(observation, check.params).passed
+    verdict = check.judge(dict(observation, cuda=report), check.params)
+    assert not verdict.passed and says in verdict.message, verdict.message
