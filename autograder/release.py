@@ -68,9 +68,9 @@ def build(assignment: str, target: Path) -> None:
     source = solution_dir(assignment)
     target.mkdir(parents=True, exist_ok=True)
     for path in sorted(source.rglob("*")):
-        if path.is_dir() or "__pycache__" in path.parts or ".ipynb_checkpoints" in path.parts:
-            continue
         rel = path.relative_to(source)
+        if path.is_dir() or any(part.startswith((".", "__pycache__")) for part in rel.parts):
+            continue  # caches and hidden files (.ruff_cache, .ipynb_checkpoints, .DS_Store)
         out = target / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         if path.name.endswith(".pct.py"):

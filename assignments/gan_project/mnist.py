@@ -1,0 +1,75 @@
+"""The MNIST training images as a ``DataLoader`` for the GAN (provided: nothing to implement).
+
+    from mnist import mnist
+    train_loader = mnist(batch_size=128)
+    x_real = next(iter(train_loader))     # float32 (128, 1, 28, 28), values in [-1, 1]
+
+The images come from the course loader :mod:`gan_course.data`. It looks for the four MNIST
+``.gz`` files in the folder you pass as ``root`` (``--data_dir`` in the training scripts), else in
+the folder named by the ``GAN_COURSE_DATA`` environment variable, else in the repository's
+``data/`` folder, and downloads them there when they are missing.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from torch.utils.data import DataLoader, Dataset, TensorDataset
+
+from gan_course.data import mnist_dataset
+
+# Pixel values are scaled into [-1, 1]: the range of the generator's final Tanh.
+VALUE_RANGE = (-1.0, 1.0)
+
+
+class ImagesOnly(Dataset):
+    """The images of an (image, label) ``TensorDataset``, without the labels."""
+
+    def __init__(self, dataset: TensorDataset):
+        self.images = dataset.tensors[0]                  # (N, 1, 28, 28)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return self.images[index]                         # (1, 28, 28)
+
+
+def mnist(
+    root: str | os.PathLike[str] | None = None,
+    batch_size: int = 128,
+    num_workers: int = 4,
+    return_label: bool = False,
+) -> DataLoader:
+    """A shuffling ``DataLoader`` over the 60,000 MNIST training images.
+
+    Parameters
+    ----------
+    root:
+        Folder holding the MNIST files. None: ``GAN_COURSE_DATA``, then the repository's ``data/``.
+    batch_size:
+        Images per batch. The last, incomplete batch of an epoch is dropped.
+    num_workers:
+        Worker processes that prepare batches (0: load them in the main process).
+    return_label:
+        False: each batch is a tensor of images. True: each batch is ``(images, labels)``.
+
+    Returns
+    -------
+    DataLoader
+        Batches of float32 images of shape (batch_size, 1, 28, 28) with values in [-1, 1]
+        (plus int64 labels of shape (batch_size,) with ``return_label=True``).
+    """
+    dataset = mnist_dataset("train", root=root, value_range=VALUE_RANGE)
+    if not return_label:
+        dataset = ImagesOnly(dataset)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        drop_last=True,
+        num_workers=num_workers,
+        pin_memory=torch.cuda.is_available(),
+        persistent_workers=num_workers > 0,   # keep the workers alive from one epoch to the next
+    )
