@@ -65,7 +65,8 @@ ATTACKS = {
                   "    except OSError:\n        break"),
     "huge_output": "for _ in range(200):\n    print('x' * 1_000_000)",
     "patch_torch_and_builtins": (
-        "import builtins, torch\n"
+        "import builtins, torch, pytest\n"
+        "pytest.approx = lambda *a, **k: 0\n"
         "torch.allclose = lambda *a, **k: True\n"
         "torch.equal = lambda *a, **k: True\n"
         "torch.Tensor.__eq__ = lambda *a, **k: True\n"
@@ -154,7 +155,7 @@ def test_hang_inside_a_graded_function_times_out_that_check_only(tmp_path, hones
     sub = replace_cell(solution_dir(A), tmp_path / "s", "get_generator_block",
                        "def get_generator_block(input_dim, output_dim):\n    while True:\n"
                        "        pass\n")
-    result = grade(A, sub, limits=FAST)
+    result = grade(A, sub, limits=Limits(cell_timeout=6, check_timeout=3, total_timeout=150))
     checks = {c.name: c for c in result.checks}
     assert "Did not finish within" in checks["get_generator_block_layers"].message
     assert checks["get_noise"].passed and checks["get_disc_loss_value"].passed
