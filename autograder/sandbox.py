@@ -310,7 +310,9 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
                 for c in pending:  # a check the child skipped silently
                     run.steps.setdefault(c["name"], {"error": {"kind": "no_report"}})
                 break
-            if event == "timeout":
+            if event == "timeout" and time.monotonic() >= started + limits.total_timeout:
+                error = {"kind": "total_timeout", "seconds": limits.total_timeout}
+            elif event == "timeout":
                 error = {"kind": "timeout", "seconds": timeouts.get(current, 60.0)}
             else:
                 error = {"kind": "crashed", "status": child.exit_status()}
