@@ -269,3 +269,15 @@ def test_grading_is_deterministic_over_five_runs(tmp_path):
         data.pop("execution_time")
         runs.append(json.dumps(data, sort_keys=True))
     assert len(set(runs)) == 1
+
+
+def test_whole_submission_time_limit(tmp_path):
+    sub = with_extra_cell(solution_dir(A), tmp_path / "s", "import time\ntime.sleep(9)")
+    sub_nb = json.loads((sub / "first_gan.ipynb").read_text())
+    sub_nb["cells"].insert(0, dict(sub_nb["cells"][-1]))          # two slow cells
+    (sub / "first_gan.ipynb").write_text(json.dumps(sub_nb))
+    started = time.monotonic()
+    result = grade(A, sub, limits=Limits(cell_timeout=20, check_timeout=6, total_timeout=14))
+    assert time.monotonic() - started < 14 + 15
+    assert result.score < result.max_score
+    assert any("longer than 14" in c.message for c in result.checks)
