@@ -55,6 +55,7 @@ IMAGE = (1, 28, 28)      # one MNIST image, as the data loader yields it
 PIXELS = 28 * 28
 BATCH = 100              # the batch size of train's DataLoader
 BETAS = (0.5, 0.999)     # train's Adam betas
+CUDA_IMAGES = 24         # images of the short second run on "cuda" (when CUDA is available)
 MAX_RUNS = 16            # runs of equal values a target report keeps
 MAX_CALLS = 40           # criterion calls a run reports
 MAX_EVENTS = 120         # optimizer / backward events a run reports
@@ -278,9 +279,10 @@ def run_train(ns: dict, run: dict, device: str) -> tuple[dict, BaseException | N
     return report, pending
 
 
-# One call of train serves every check that asks about the same run (the checks of one run
-# share their observation; the grader runs the checks of a run one after the other). An entry is used again only for the same train function, networks
-# and namespace: a student who edits train and runs the self-check again gets a fresh run.
+# One call of train serves every check that asks about the same run: the checks of one run
+# share their observation (a few runs in all, each a second or two). An entry is used again
+# only for the same train function, networks and namespace, so a student who edits train and
+# runs the self-check again gets a fresh run.
 _RUNS: dict[str, tuple] = {}
 
 
@@ -288,11 +290,11 @@ def observe_run(ns: dict, run: dict) -> tuple[dict, BaseException | None]:
     key = json.dumps(run, sort_keys=True)
     owners = (ns, ns.get("train"), ns.get("Generator"), ns.get("Discriminator"))
     cached = _RUNS.get(key)
-    if cached is not None and all(a is b for a, b in zip(cached[0], owners)):
+    if cached is not None and all(a is b for a, b in zip(cached[0], owners, strict=True)):
         return cached[1], cached[2]
     report, pending = run_train(ns, run, "cpu")
     if run.get("cuda") and torch.cuda.is_available():
-        cuda_run = dict(run, n_images=min(run["n_images"], 24), epochs=1)
+        cuda_run = dict(run, n_images=min(run["n_images"], CUDA_IMAGES), epochs=1)
         cuda_report, _ = run_train(ns, cuda_run, "cuda")
         report["cuda"] = {k: cuda_report.get(k) for k in ("calls", "error", "history")}
     if len(_RUNS) >= 8:
@@ -370,7 +372,24 @@ def _error_text(error) -> str:
         place = f" at line {where.get('line')} of your train cell"
         if where.get("code"):
             place += f" ({where.get('code')})"
-    return f"{error.get('type')}: {error.get('message')}{place}"
+    hint = ""
+    if "same device" in str(error.get("message")):
+        hint = (" (a tensor was created on the CPU while the networks are on the GPU: create "
+                "every new tensor on device, e.g. torch.full(..., device=device))")
+    return f"{error.get('type')}: {error.get('message')}{place}{hint}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _stopped(obs: dict, before: str) -> Verdict | None:
+    """When train raised an error: a verdict saying it stopped before ``before``, else None."""
+    error = obs.get("error") if isinstance(obs, dict) else None
+    if not error:
+        return None
+    return Verdict(False, f"train stopped before {before}: {_error_text(error)}. Fix that first "
+                   "(the checks of the labels and targets say more).")
 
 
 def _finite(value) -> bool:
@@ -558,6 +577,7 @@ def loss_candidates(run: dict) -> dict[str, float]:
         "d_swapped": (_bce(l_real, 0.0) + _bce(l_fake, 1.0)) / 2,
         "d_all_real": (_bce(l_real, 1.0) + _bce(l_fake, 1.0)) / 2,
         "d_all_fake": (_bce(l_real, 0.0) + _bce(l_fake, 0.0)) / 2,
+        "d_sigmoid_twice": (_bce(torch.sigmoid(l_real), 1.0) + _bce(torch.sigmoid(l_fake), 0.0)) / 2,
     }
     optimizer = _ADAM(disc.parameters(), lr=run["lr"], betas=BETAS)
     logits = disc(torch.cat([real, fake]))
@@ -570,6 +590,7 @@ def loss_candidates(run: dict) -> dict[str, float]:
         l_fake = disc(fake)
     values["g_right"] = _bce(l_fake, 1.0)
     values["g_fake_label"] = _bce(l_fake, 0.0)
+    values["g_sigmoid_twice"] = _bce(torch.sigmoid(l_fake), 1.0)
     return values
 
 
@@ -580,6 +601,10 @@ def judge_loss_values(obs: dict, p: dict) -> Verdict:
     if not d_calls:
         return Verdict(False, "train stopped before the discriminator's loss was computed"
                        + (f": {_error_text(error)}." if error else "."))
+    where = f"With known stand-in networks (one minibatch of {min(BATCH, p['run']['n_images'])})"
+    verdict = judge_labels_call(d_calls[0], where)
+    if verdict is not None:
+        return verdict
     d_loss = number(d_calls[0], "loss") if "loss" in d_calls[0] else math.nan
     if not close(d_loss, values["d_right"]):
         if math.isnan(d_loss) and error:
@@ -590,7 +615,10 @@ def judge_loss_values(obs: dict, p: dict) -> Verdict:
         hints = {"d_swapped": ": that is the loss with real and fake labels swapped (real "
                               "images get REAL_LABEL = 1, fakes FAKE_LABEL = 0).",
                  "d_all_real": ": that is the loss with every image labelled real.",
-                 "d_all_fake": ": that is the loss with every image labelled fake."}
+                 "d_all_fake": ": that is the loss with every image labelled fake.",
+                 "d_sigmoid_twice": ": it looks like a sigmoid was applied to d_outputs before "
+                                    "the criterion. nn.BCEWithLogitsLoss takes the raw logits "
+                                    "and applies the sigmoid itself."}
         for mistake, hint in hints.items():
             if close(d_loss, values[mistake]):
                 return Verdict(False, msg + hint)
@@ -598,6 +626,9 @@ def judge_loss_values(obs: dict, p: dict) -> Verdict:
     if not g_calls:
         return Verdict(False, "train stopped before the generator's loss was computed"
                        + (f": {_error_text(error)}." if error else "."))
+    verdict = judge_targets_call(g_calls[0], where)
+    if verdict is not None:
+        return verdict
     g_loss = number(g_calls[0], "loss") if "loss" in g_calls[0] else math.nan
     if not close(g_loss, values["g_right"], rel=1e-3):
         if math.isnan(g_loss) and error:
@@ -607,6 +638,10 @@ def judge_loss_values(obs: dict, p: dict) -> Verdict:
         if close(g_loss, values["g_fake_label"], rel=1e-3):
             return Verdict(False, msg + ": that is the loss with the FAKE label as target. The "
                            "generator wants D to call its fakes real: target REAL_LABEL.")
+        if close(g_loss, values["g_sigmoid_twice"], rel=1e-3):
+            return Verdict(False, msg + ": it looks like a sigmoid was applied to outputs before "
+                           "the criterion. nn.BCEWithLogitsLoss takes the raw logits and applies "
+                           "the sigmoid itself.")
         return Verdict(False, msg + ". Compute g_loss = criterion(outputs, "
                        "torch.full_like(outputs, REAL_LABEL)) after the discriminator's step.")
     return Verdict(True)
@@ -627,6 +662,9 @@ def judge_isolation(obs: dict, p: dict) -> Verdict:
     steps = _steps(obs)
     for phase in ("d", "g"):
         if not any(s.get("phase") == phase for s in steps):
+            stopped = _stopped(obs, f"the {NETWORK[phase]}'s optimizer step")
+            if stopped:
+                return stopped
             return Verdict(False, f"No optimizer step followed {LOSS[phase]}.backward(): call "
                            f"{OPTIMIZER[phase]}.step() after {LOSS[phase]}.backward() in every "
                            "minibatch.")
@@ -641,7 +679,7 @@ def judge_isolation(obs: dict, p: dict) -> Verdict:
         holder = s.get("optimizer")
         where = f"In the {NETWORK[phase]}'s step (after {LOSS[phase]}.backward())"
         if holder != NETWORK[phase]:
-            wrong = [k for k, v in OPTIMIZER.items() if NETWORK[k] == holder]
+            wrong = [OPTIMIZER[k] for k in OPTIMIZER if NETWORK[k] == holder]
             name = wrong[0] if wrong else f"an optimizer over {holder}"
             return Verdict(False, f"{where} you stepped {name}, which updates the {holder}'s "
                            f"weights: call {OPTIMIZER[phase]}.zero_grad() before and "
@@ -668,6 +706,9 @@ def judge_gradients(obs: dict, p: dict) -> Verdict:
     backwards = [e for e in events if e.get("kind") == "backward"]
     for phase in ("d", "g"):
         if not any(e.get("phase") == phase for e in backwards):
+            stopped = _stopped(obs, f"{LOSS[phase]}.backward()")
+            if stopped:
+                return stopped
             return Verdict(False, f"{LOSS[phase]}.backward() was never called: the "
                            f"{NETWORK[phase]} cannot learn without it.")
     last_backward: dict = {}
@@ -708,11 +749,12 @@ def judge_smoke(obs: dict, p: dict) -> Verdict:
             continue
         if not isinstance(report, dict):
             raise ObservationError("run report missing")
-        if report.get("error"):
-            return Verdict(False, f"{where}, train({run['epochs']} epochs on {run['n_images']} "
-                           f"images) raised {_error_text(report['error'])}.")
-        history = report.get("history") or {}
         epochs = run["epochs"] if where == "On the CPU" else 1
+        images = run["n_images"] if where == "On the CPU" else min(run["n_images"], CUDA_IMAGES)
+        if report.get("error"):
+            return Verdict(False, f"{where}, train({_plural(epochs, 'epoch')} on {images} images) "
+                           f"raised {_error_text(report['error'])}.")
+        history = report.get("history") or {}
         if history.get("type") != "dict":
             return Verdict(False, f"train returned a {history.get('type')}, expected the history "
                            "dict {'d_loss': [...], 'g_loss': [...]}: keep the given `return "
@@ -737,8 +779,8 @@ def judge_smoke(obs: dict, p: dict) -> Verdict:
                            "them.")
     for net, name in (("gen", "generator"), ("disc", "discriminator")):
         if not changed(obs["start"][net], obs["end"][net]):
-            return Verdict(False, f"After {run['epochs']} epochs the {name}'s weights had not "
-                           "changed.")
+            return Verdict(False, f"After {_plural(run['epochs'], 'epoch')} the {name}'s weights "
+                           "had not changed.")
     return Verdict(True)
 
 

@@ -26,6 +26,7 @@ import torch.optim as optim
 import torch.utils.data
 from tqdm.auto import tqdm
 
+from autograder.selfcheck import check
 from gan_course import is_grading
 from gan_course.data import mnist_dataset
 
@@ -334,6 +335,18 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
 
     return history
 
+
+# %% [markdown]
+# **Self-check.** The next cell runs `train` for a moment on a few stand-in images (the training
+# run of part (b) is not needed) and tells you what to fix. The grader asks the same questions on
+# other inputs.
+
+# %% nbgrader={"grade": true, "grade_id": "check_train", "locked": true, "points": 15, "schema_version": 3, "solution": false}
+score = check("gan_tutorial", "train", globals())
+### BEGIN HIDDEN TESTS
+score += check("gan_tutorial", "train", globals(), hidden=True)
+### END HIDDEN TESTS
+score
 
 # %% [markdown]
 # ### Part (b)

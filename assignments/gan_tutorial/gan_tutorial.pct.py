@@ -1,0 +1,384 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,.pct.py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Generative Adversarial Networks
+#
+# Thus far, we have discussed several **generative** models. A generative model learns the
+# *structure* of a set of input data. In doing so, the model learns to *generate* new data that
+# it has never seen before in the training data.
+#
+# A Generative Adversarial Network (GAN) is an example of a generative model.
+#
+# You write the parts marked `# TODO: your code here` and the answers marked `YOUR ANSWER HERE`.
+# Before you submit, run every cell from the top (Kernel → Restart & Run All), or check the
+# notebook from a terminal in the course's root folder:
+#
+# ```
+# python -m autograder check gan_tutorial gan_tutorial.ipynb
+# ```
+#
+# The long training cell (Q2 part (b)) does not run while grading, so keep your code in the
+# marked places.
+
+# %% nbgrader={"grade": false, "grade_id": "imports", "locked": true, "schema_version": 3, "solution": false}
+import matplotlib.pyplot as plt
+import torch
+import torch.nn as nn
+import torch.optim as optim
+import torch.utils.data
+from tqdm.auto import tqdm
+
+from autograder.selfcheck import check
+from gan_course import is_grading
+from gan_course.data import mnist_dataset
+
+_ = torch.manual_seed(0)  # reproducible weights, noise and batch order
+
+# %% [markdown]
+# This notebook runs on a CPU, and faster on a GPU when there is one (on Google Colab: "Runtime"
+# → "Change runtime type" → "GPU"). You do not need to download anything by hand: the course
+# loader `gan_course.data` finds MNIST on your disk (set the environment variable
+# `GAN_COURSE_DATA` to a folder holding the four `.gz` files) or downloads it the first time.
+#
+# Then, let's begin by loading the MNIST training data. As with torchvision's
+# `transforms.ToTensor()`, every image is a float tensor of shape `(1, 28, 28)` with pixel values
+# in `[0, 1]`.
+
+# %% nbgrader={"grade": false, "grade_id": "data", "locked": true, "schema_version": 3, "solution": false}
+mnist_data = mnist_dataset("train")  # 60000 pairs (image (1, 28, 28) float32 in [0, 1], label)
+
+# %% [markdown]
+# The constants used throughout: the length of the generator's noise vector, and the labels of
+# the two classes the discriminator tells apart.
+
+# %% nbgrader={"grade": false, "grade_id": "constants", "locked": true, "schema_version": 3, "solution": false}
+NOISE_DIM = 100     # length of the generator's input noise vector z
+
+REAL_LABEL = 1.0    # the discriminator's target for real images ...
+FAKE_LABEL = 0.0    # ... and for generated ones
+
+# %% [markdown]
+# ## Q1. Model
+#
+# A generative adversarial network (GAN) model consists of two models:
+#
+# - A **Generator** network $G$ that takes in a latent embedding (usually random noise) and
+#   generates an image like those that exist in the training data
+# - A **Discriminator** network $D$ that tries to distinguish between real images from the
+#   training data, and fake images produced by the generator
+#
+# In essence, we have two neural networks that are adversaries: the generator wants to fool the
+# discriminator, and the discriminator wants to avoid being fooled.
+#
+# Let's set up a simple generator and a discriminator to start. Read them carefully (the comments
+# give the shape each layer produces for a batch of `N`): the questions below are about them.
+
+# %% nbgrader={"grade": false, "grade_id": "Discriminator", "locked": true, "schema_version": 3, "solution": false}
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = nn.Sequential(
+            nn.Linear(28 * 28, 300),          # (N, 784) -> (N, 300)
+            nn.LeakyReLU(0.2, inplace=True),  # (N, 300)
+            nn.Linear(300, 100),              # (N, 300) -> (N, 100)
+            nn.LeakyReLU(0.2, inplace=True),  # (N, 100)
+            nn.Linear(100, 1),                # (N, 100) -> (N, 1), a logit: no sigmoid
+        )
+
+    def forward(self, x):
+        x = x.view(x.size(0), -1)             # (N, 1, 28, 28) -> (N, 784)
+        out = self.model(x)                   # (N, 1)
+        return out.view(x.size(0))            # (N,)
+
+
+# %% nbgrader={"grade": false, "grade_id": "Generator", "locked": true, "schema_version": 3, "solution": false}
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.model = nn.Sequential(
+            nn.Linear(NOISE_DIM, 300),        # (N, 100) -> (N, 300)
+            nn.LeakyReLU(0.2, inplace=True),  # (N, 300)
+            nn.Linear(300, 28 * 28),          # (N, 300) -> (N, 784)
+            nn.Sigmoid(),                     # (N, 784), pixel values in (0, 1)
+        )
+
+    def forward(self, x):
+        out = self.model(x).view(x.size(0), 1, 28, 28)  # (N, 100) -> (N, 1, 28, 28)
+        return out
+
+
+# %% [markdown]
+# To make the GAN faster to train, both the Discriminator and Generator are fully-connected
+# networks. You can use convolutional layers and other techniques we discussed.
+#
+# One difference between these models and the previous models we've built is that we are using
+# a `nn.LeakyReLU` activation. Leaky ReLU is a variation of the ReLU activation that lets some
+# information through, even when its input is less than 0. The layer
+# `nn.LeakyReLU(0.2, inplace=True)` performs the computation: `x if x > 0 else 0.2 * x`.
+#
+# ### Part (a)
+#
+# What tensor shape does the discriminator take as input? What does it produce as an output?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_discriminator_shapes", "locked": false, "points": 1, "schema_version": 3, "solution": true}
+# YOUR ANSWER HERE
+
+# %% [markdown]
+# ### Part (b)
+#
+# What tensor shape does the generator take as input? What does it produce as an output?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_generator_shapes", "locked": false, "points": 1, "schema_version": 3, "solution": true}
+# YOUR ANSWER HERE
+
+# %% [markdown]
+# ### Part (c)
+#
+# Explain what might be an advantage of using the leaky ReLU activation, compared to a ReLU
+# activation.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_leaky_relu", "locked": false, "points": 1, "schema_version": 3, "solution": true}
+# YOUR ANSWER HERE
+
+# %% [markdown]
+# ## Q2. Training a GAN
+#
+# To train a GAN, we need to find a suitable loss function. Consider the following quantity:
+#
+# `P(D correctly identifies real image) + P(D correctly identifies image generated by G)`
+#
+# A good **discriminator** would want to *maximize* the above quantity by altering its
+# parameters.
+#
+# Likewise, a good **generator** would want to *minimize* the above quantity. Actually, the only
+# term that the generator controls is `P(D correctly identifies image generated by G)`. So, the
+# best thing for the generator to do is alter its parameters to generate images that can fool D.
+#
+# Since we are looking at class probabilities, we will use binary cross entropy loss. With
+# labels $y$ and the discriminator's probability $D(x) = \sigma(\text{logit})$ it is
+#
+# $$\mathrm{BCE} = -\operatorname{mean}\big[\,y \log D(x) + (1 - y)\log(1 - D(x))\,\big],$$
+#
+# so minimizing it with label `1` for real images and `0` for fake ones is the same as the
+# discriminator maximizing $\log D(x) + \log(1 - D(G(z)))$. `nn.BCEWithLogitsLoss` takes the
+# discriminator's logits and applies the sigmoid itself.
+#
+# Here is a rudimentary training loop to train a GAN. For every minibatch of data, we train the
+# discriminator for one iteration, and then we train the generator for one iteration.
+#
+# For the discriminator, we use the label `1` (`REAL_LABEL`) to represent a **real** image, and
+# `0` (`FAKE_LABEL`) to represent a fake image.
+#
+# ### Part (a)
+#
+# Fill in the training code below. There are two places marked `# TODO: your code here`:
+#
+# 1. the discriminator's `labels`: one label per row of `inputs`, which holds the `N` real images
+#    first and then the `N` fake ones. Make it a float tensor of shape `(2N,)` (the shape of the
+#    discriminator's output) on `device`.
+# 2. the generator's loss `g_loss`: `criterion` applied to the discriminator's logits `outputs`
+#    for the fake images, and the right targets. What does the generator want the discriminator
+#    to say about its images?
+#
+# The rest is given. Note the `fake_images.detach()` in the discriminator step: the discriminator
+# step should update the discriminator only, so we cut the graph back to the generator and
+# `d_loss.backward()` computes no gradients for the generator's weights (the comment in the code
+# says why that matters). In the generator step there is no `.detach()`: the generator learns
+# through the gradient that flows back through the discriminator.
+#
+# `train` returns the mean discriminator and generator loss of each epoch, so you can plot them.
+
+# %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true}
+def train(generator: nn.Module, discriminator: nn.Module, device: torch.device | str,
+          lr: float = 0.001, num_epochs: int = 5) -> dict[str, list[float]]:
+    """Train the GAN on `mnist_data`: per minibatch, one discriminator step, then one generator step.
+
+    Parameters:
+        generator: maps noise (N, 100) to images (N, 1, 28, 28) with values in (0, 1)
+        discriminator: maps images (N, 1, 28, 28) to logits (N,)
+        device: where the networks and every tensor live, e.g. "cpu" or "cuda"
+        lr: Adam's learning rate, for both networks
+        num_epochs: number of passes over the training data
+    Returns:
+        history: {"d_loss": [...], "g_loss": [...]}, each a list of num_epochs Python floats, the
+        mean discriminator / generator loss over the minibatches of each epoch
+    """
+    # We will use the binary cross-entropy loss (on logits: it applies the sigmoid itself)
+    criterion = nn.BCEWithLogitsLoss()
+
+    # From: https://colab.research.google.com/github/smartgeometry-ucl/dl4g/blob/master/gan.ipynb#scrollTo=-o7DOryPkUOb
+    # GAN training can be unstable. In this case, the strong momentum
+    # for the gradient prevents convergence. One possible explanation is that the
+    # strong momentum does not allow the two players in the adversarial game to react
+    # to each other quickly enough. Decreasing beta1 (the exponential decay for the
+    # gradient moving average in [0,1], lower is faster decay) from the default 0.9
+    # to 0.5 allows for quicker reactions.
+    d_optimizer = optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    g_optimizer = optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999))
+
+    # Use the MNIST data as training data
+    train_loader = torch.utils.data.DataLoader(mnist_data, batch_size=100, shuffle=True)
+
+    # We will track 16 noise vectors, and what image the generator creates
+    # from these 16 noise vectors.
+    num_test_samples = 16
+    test_noise = torch.randn(num_test_samples, NOISE_DIM, device=device)  # (16, 100)
+
+    # Move generator and discriminator weights to the GPU (when device is "cuda")
+    generator = generator.to(device)
+    discriminator = discriminator.to(device)
+
+    history = {"d_loss": [], "g_loss": []}  # mean loss of each epoch
+
+    for epoch in range(num_epochs):
+        # put the generator/discriminator in training mode
+        generator.train()
+        discriminator.train()
+        d_losses, g_losses = [], []  # the loss of each minibatch of this epoch
+
+        for images, _ in tqdm(train_loader, desc=f"epoch {epoch + 1}/{num_epochs}", leave=False):
+            images = images.to(device)  # (N, 1, 28, 28) real images in [0, 1]
+            batch_size = images.size(0)  # N (the last batch of an epoch may be smaller)
+
+            # === Train the Discriminator: maximize log D(x) + log(1 - D(G(z))) ===
+            noise = torch.randn(batch_size, NOISE_DIM, device=device)  # (N, 100)
+            fake_images = generator(noise)                              # (N, 1, 28, 28)
+            # .detach() cuts the graph back to the generator: d_loss.backward() then stops at the
+            # fake images and computes no gradients for the generator's weights. Without it, the
+            # backward pass also runs through the whole generator (wasted work), and the gradients
+            # it leaves in the generator's .grad point the wrong way for the generator (they help
+            # D to spot fakes); only the g_optimizer.zero_grad() below keeps them out of the
+            # generator's update.
+            inputs = torch.cat([images, fake_images.detach()])  # (2N, 1, 28, 28): real, then fake
+            # labels: (2N,) float on device, REAL_LABEL for the N real rows then FAKE_LABEL for
+            # the N fake rows, in the same order as inputs
+            # TODO: your code here
+            raise NotImplementedError()
+
+            d_outputs = discriminator(inputs)     # (2N,) logits
+            d_loss = criterion(d_outputs, labels)  # BCE of D's scores against real=1 / fake=0
+            d_optimizer.zero_grad()
+            d_loss.backward()                     # gradients for the discriminator only
+            d_optimizer.step()
+
+            # === Train the Generator: maximize log D(G(z)), i.e. make D call the fakes real ===
+            noise = torch.randn(batch_size, NOISE_DIM, device=device)  # (N, 100)
+            fake_images = generator(noise)        # (N, 1, 28, 28), graph reaches G
+            outputs = discriminator(fake_images)  # (N,) logits, no .detach(): gradients flow into G
+
+            # g_loss: criterion of outputs against the targets the generator wants (N,)
+            # TODO: your code here
+            raise NotImplementedError()
+            g_optimizer.zero_grad()
+            g_loss.backward()  # also leaves gradients in D; d_optimizer.zero_grad() clears them
+            g_optimizer.step()  # updates the generator's weights only
+
+            d_losses.append(d_loss.item())
+            g_losses.append(g_loss.item())
+
+        history["d_loss"].append(sum(d_losses) / len(d_losses))
+        history["g_loss"].append(sum(g_losses) / len(g_losses))
+
+        # Report the scores of the last minibatch: D's mean probability for real and fake images
+        scores = torch.sigmoid(d_outputs.detach())  # (2N,) probabilities that each image is real
+        real_score = scores[:batch_size].mean().item()  # D(x)
+        fake_score = scores[batch_size:].mean().item()  # D(G(z))
+
+        print(f"Epoch [{epoch + 1}/{num_epochs}], d_loss: {d_loss.item():.4f}, "
+              f"g_loss: {g_loss.item():.4f}, D(x): {real_score:.2f}, D(G(z)): {fake_score:.2f}")
+
+        # Plot images generated from the 16 noise vectors
+        generator.eval()
+        discriminator.eval()
+        with torch.no_grad():
+            test_images = generator(test_noise).cpu()  # (16, 1, 28, 28)
+        figure = plt.figure(figsize=(9, 3))
+        for k in range(num_test_samples):
+            plt.subplot(2, 8, k + 1)
+            plt.imshow(test_images[k].numpy().reshape(28, 28), cmap="Greys")
+            plt.axis("off")
+        plt.show()
+        plt.close(figure)
+
+    return history
+
+
+# %% [markdown]
+# **Self-check.** The next cell runs `train` for a moment on a few stand-in images (the training
+# run of part (b) is not needed) and tells you what to fix. The grader asks the same questions on
+# other inputs.
+
+# %% nbgrader={"grade": true, "grade_id": "check_train", "locked": true, "points": 15, "schema_version": 3, "solution": false}
+score = check("gan_tutorial", "train", globals())
+score
+
+# %% [markdown]
+# ### Part (b)
+#
+# Train the network for at least 20 epochs. On a GPU this takes a few minutes; on a laptop CPU
+# expect roughly 10 to 20 minutes. The cell does not run while grading.
+
+# %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
+if not is_grading():
+    discriminator = Discriminator()
+    generator = Generator()
+
+    device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    history = train(generator, discriminator, device, lr=0.0002, num_epochs=20)
+
+    epochs = range(1, len(history["d_loss"]) + 1)
+    plt.plot(epochs, history["d_loss"], label="discriminator")
+    plt.plot(epochs, history["g_loss"], label="generator")
+    plt.xlabel("epoch")
+    plt.ylabel("mean loss over the epoch")
+    plt.legend()
+    plt.show()
+
+# %% [markdown]
+# ### Part (c)
+#
+# GANs are notoriously difficult to train. One difficulty is that a training curve is no longer
+# as helpful as it was for a supervised learning problem! The generator and discriminator losses
+# tend to bounce up and down, since both the generator and discriminator are changing over time.
+# Tuning hyperparameters is also much more difficult, because we don't have the training curve
+# to guide us. Newer GAN models like Wasserstein GAN try to alleviate some of these issues, but
+# are beyond the scope of this course.
+#
+# To compound the difficulty of hyperparameter tuning, GANs also take a long time to train. It is
+# tempting to stop training early, but the effects of hyperparameters may not be noticeable
+# until later on in training.
+#
+# Discuss what trend you notice in the discriminator and generator loss.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_loss_trends", "locked": false, "points": 1, "schema_version": 3, "solution": true}
+# YOUR ANSWER HERE
+
+# %% [markdown]
+# ### Part (d)
+#
+# You might have noticed in the images generated by our simple GAN that the model seems to only
+# output a small number of digit types. This phenomenon is called **mode collapse**. Explain if
+# mode collapse manifested in your GAN. If so, how? Why does mode collapse occur in a GAN?
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "answer_mode_collapse", "locked": false, "points": 1, "schema_version": 3, "solution": true}
+# YOUR ANSWER HERE
+
+# %% [markdown]
+# ## Other GAN Implementations
+#
+# - https://github.com/prcastro/pytorch-gan/blob/master/MNIST%20GAN.ipynb
+# - https://github.com/BeierZhu/GAN-MNIST-Pytorch
+# - https://pytorch.org/tutorials/beginner/dcgan_faces_tutorial.html

@@ -1,0 +1,261 @@
+"""dropout_gan: the reference earns full marks, the release earns 0, typical mistakes lose points.
+
+The mistakes are graded four at a time (the grader runs each submission in its own child
+process), once per test session; each parametrized test then reads its result.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from helpers import Mistake, by_name, grade_mistake, run_notebook, tiny_data_module
+
+from autograder.checks import find_check, load_checks
+from autograder.child import describe_error
+from autograder.grade import judge
+from autograder.paths import solution_dir
+from autograder.report import CheckResult, Result
+
+matplotlib.use("Agg")
+
+A = "dropout_gan"
+DISC, GEN = "cell:MNISTDiscriminator", "cell:MNISTGenerator"
+DS, GS = "cell:discriminator_step", "cell:generator_step"
+DROPOUT_LINE = "            nn.Dropout(p=0.2),\n"
+
+MISTAKES = [
+    Mistake("no_detach_in_discriminator_step",
+            [(DS, "generated_images = generator(noise).detach()", "generated_images = generator(noise)")],
+            ["discriminator_step_detach", "discriminator_step_hidden"], ["detach"]),
+    Mistake("swapped_labels",
+            [(DS, "torch.full_like(real_discriminator_pred, REAL_LABEL)",
+              "torch.full_like(real_discriminator_pred, FAKE_LABEL)"),
+             (DS, "torch.full_like(gen_discriminator_pred, FAKE_LABEL)",
+              "torch.full_like(gen_discriminator_pred, REAL_LABEL)")],
+            ["discriminator_step_loss", "discriminator_step_hidden"], ["swapped"]),
+    Mistake("loss_summed_not_averaged",
+            [(DS, "disc_loss = (real_loss + fake_loss) / 2", "disc_loss = real_loss + fake_loss")],
+            ["discriminator_step_loss", "discriminator_step_hidden"], ["average"]),
+    Mistake("sigmoid_before_bce_with_logits",
+            [(DS, "loss_func(real_discriminator_pred, true_labels)",
+              "loss_func(torch.sigmoid(real_discriminator_pred), true_labels)"),
+             (DS, "loss_func(gen_discriminator_pred, generated_labels)",
+              "loss_func(torch.sigmoid(gen_discriminator_pred), generated_labels)")],
+            ["discriminator_step_loss", "discriminator_step_hidden"], ["BCEWithLogitsLoss"]),
+    Mistake("no_zero_grad_in_discriminator_step",
+            [(DS, "    disc_optimizer.zero_grad()   #", "    pass  #")],
+            ["discriminator_step_updates", "discriminator_step_hidden"], ["zero_grad"]),
+    Mistake("sigmoid_layer_at_the_discriminator_end",
+            [(DISC, "nn.Linear(256, 1),      #", "nn.Linear(256, 1), nn.Sigmoid(),  #")],
+            ["MNISTDiscriminator_layers", "MNISTDiscriminator_hidden"], ["Sigmoid"]),
+    Mistake("discriminator_forward_does_not_flatten",
+            [(DISC, "x = x.reshape(batch_size, -1)   # (B, 784)", "pass")],
+            ["MNISTDiscriminator_forward", "MNISTDiscriminator_hidden", "training_steps"],
+            ["flatten"]),
+    Mistake("generator_without_dropout", [(GEN, DROPOUT_LINE, "")],
+            ["MNISTGenerator_layers", "MNISTGenerator_dropout", "MNISTGenerator_hidden"],
+            ["Dropout"]),
+    Mistake("relu_instead_of_leaky_relu_in_generator",
+            [(GEN, "nn.LeakyReLU(),", "nn.ReLU(),")],
+            ["MNISTGenerator_layers", "MNISTGenerator_hidden"], ["LeakyReLU"]),
+    Mistake("generator_output_not_reshaped",
+            [(GEN, "return generated.reshape(batch_size, 1, 28, 28)", "return generated")],
+            ["MNISTGenerator_output", "MNISTGenerator_hidden"], ["reshape(batch_size, 1, 28, 28)"]),
+    Mistake("generator_step_with_zeros_target",
+            [(GS, "torch.full_like(gen_discriminator_pred, REAL_LABEL)",
+              "torch.full_like(gen_discriminator_pred, FAKE_LABEL)")],
+            ["generator_step_loss", "generator_step_hidden"], ["FAKE label"]),
+    Mistake("discriminator_optimizer_in_generator_step",
+            [(GS, "gen_optimizer.step()         #", "disc_optimizer.step()        #")],
+            ["generator_step_loss", "generator_step_updates", "generator_step_hidden",
+             "training_steps"], ["disc_optimizer"]),
+    Mistake("generator_step_detaches_the_fakes",
+            [(GS, "generated_images = generator(noise) ", "generated_images = generator(noise).detach() ")],
+            ["generator_step_updates", "generator_step_hidden", "training_steps"], ["detach"]),
+]
+
+# More mistakes, judged in this process on the reference namespace with the edits applied (the
+# same observe and judge functions, without the sandbox's start-up time).
+IN_PROCESS_MISTAKES = [
+    Mistake("sigmoid_in_discriminator_forward",
+            [(DISC, "return self.discriminator(x)", "return torch.sigmoid(self.discriminator(x))")],
+            ["MNISTDiscriminator_forward", "MNISTDiscriminator_hidden"], ["no sigmoid"]),
+    Mistake("discriminator_dropout_p_0_5",
+            [(DISC, "nn.Dropout(p=0.2)", "nn.Dropout(p=0.5)")],
+            ["MNISTDiscriminator_layers", "MNISTDiscriminator_hidden"], ["p=0.2"]),
+    Mistake("discriminator_leaky_relu_slope_0_2",
+            [(DISC, "nn.LeakyReLU(),", "nn.LeakyReLU(0.2),")],
+            ["MNISTDiscriminator_layers", "MNISTDiscriminator_hidden"], ["0.01"]),
+    Mistake("discriminator_step_returns_a_tensor",
+            [(DS, "return disc_loss.item()", "return disc_loss")],
+            ["discriminator_step_loss"], [".item()"]),
+]
+
+# Only a GPU tells these apart from the reference: grading them needs CUDA.
+GPU_MISTAKES = [
+    Mistake("discriminator_noise_on_the_cpu",
+            [(DS, "torch.randn(batch_size, latent_dim, device=images.device)",
+              "torch.randn(batch_size, latent_dim)")],
+            ["discriminator_step_loss", "discriminator_step_hidden"], ["device"]),
+    Mistake("generator_noise_on_the_cpu",
+            [(GS, "torch.randn(batch_size, latent_dim, device=device)",
+              "torch.randn(batch_size, latent_dim)")],
+            ["generator_step_loss", "generator_step_hidden"], ["device"]),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny networks run in this process: extra threads only wait for each other on a busy CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def mistake_results(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mistakes")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        futures = {m.name: pool.submit(grade_mistake, A, m, folder) for m in MISTAKES}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_reference_scores_full_marks(reference_results):
+    result = reference_results(A)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the reference solution fails: {failed}"
+    assert result.score == result.max_score == 16
+
+
+def test_release_scores_zero_with_not_implemented_feedback(release_results):
+    result = release_results(A)
+    assert result.score == 0
+    for c in result.checks:
+        assert "Not implemented yet" in c.message, f"{c.name}: {c.message}"
+
+
+def assert_fails_as_named(result, mistake: Mistake, reference_score: float) -> None:
+    checks = by_name(result)
+    assert result.score < reference_score
+    for name in mistake.fails:
+        assert not checks[name].passed, f"{mistake.name} should fail {name}"
+        for word in mistake.says:
+            assert word in checks[name].message, (
+                f"{name}'s feedback for {mistake.name} should mention {word!r}: "
+                f"{checks[name].message}")
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_mistake_loses_points_on_the_check_that_names_it(mistake, mistake_results, reference_results):
+    assert_fails_as_named(mistake_results[mistake.name], mistake, reference_results(A).score)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("mistake", GPU_MISTAKES, ids=lambda m: m.name)
+def test_device_mistake_loses_points_on_a_gpu(mistake, tmp_path, reference_results):
+    assert_fails_as_named(grade_mistake(A, mistake, tmp_path), mistake, reference_results(A).score)
+
+
+def test_reference_notebook_trains_for_students(monkeypatch):
+    for var in ("GAN_COURSE_GRADING", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module(200))
+    start = "    fixed_noise = torch.randn(64, latent_dim, device=device)"
+    edits = {
+        "parameters": [("n_epochs = 50 ", "n_epochs = 2 "), ("batch_size = 128 ", "batch_size = 64 ")],
+        "training": [(start, "    initial = {k: v.clone() for k, v in generator.state_dict().items()}\n"
+                             + start)],
+    }
+    torch.manual_seed(0)
+    try:
+        ns = run_notebook(solution_dir(A) / "dropout_gan.ipynb", edits)
+    finally:
+        plt.close("all")
+    assert ns["score"] == 4, "the last self-check cell (generator_step) should give its 4 points"
+    for losses in (ns["generator_epoch_losses"], ns["discriminator_epoch_losses"]):
+        assert len(losses) == 2 and all(math.isfinite(x) for x in losses), losses
+    moved = [k for k, v in ns["generator"].state_dict().items() if not torch.equal(v, ns["initial"][k])]
+    assert moved, "two epochs of training left the generator's weights unchanged"
+    assert not ns["generator"].training, "the samples are drawn in eval() mode"
+
+
+# No GPU needed to test how device reports are judged: a CPU observation of the reference with
+# the report a GPU run would add.
+CUDA_REPORTS = {
+    "discriminator_step_loss": [
+        ({"loss": 0.7, "noise": ["cpu"]}, "noise on the CPU"),
+        ({"error": "RuntimeError: Expected all tensors to be on the same device"}, "images.device"),
+    ],
+    "generator_step_loss": [
+        ({"loss": 0.7, "noise": ["cpu"]}, "device=device"),
+    ],
+    "training_steps": [
+        ({"error": "RuntimeError: Expected all tensors to be on the same device"}, "on a GPU"),
+    ],
+}
+
+
+def grader_namespace(edits=()) -> dict:
+    """The reference notebook's code cells, with ``edits``, run as the grader runs them.
+
+    Self-check cells are left out and the training cells skip themselves (GAN_COURSE_GRADING).
+    """
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GAN_COURSE_GRADING", "1")
+        mp.setitem(sys.modules, "gan_course.data", tiny_data_module())
+        ns: dict = {"__name__": "__main__"}
+        for cell in json.loads((solution_dir(A) / "dropout_gan.ipynb").read_text())["cells"]:
+            meta = cell["metadata"].get("nbgrader", {})
+            if cell["cell_type"] != "code" or meta.get("grade"):
+                continue
+            source = "".join(cell["source"])
+            for target, old, new in edits:
+                if target == f"cell:{meta['grade_id']}":
+                    assert old in source, f"{old!r} not in cell {meta['grade_id']}"
+                    source = source.replace(old, new)
+            exec(compile(source, f"<cell {meta['grade_id']}>", "exec"), ns)
+    return ns
+
+
+def judged_in_process(ns: dict) -> Result:
+    """Every check observed on ``ns`` and judged, as the grader would (without the sandbox)."""
+    result = Result(assignment=A, source="in process")
+    for c in load_checks(A):
+        try:
+            outcome = {"observation": c.observe(ns, c.params)}
+        except Exception as exc:  # noqa: BLE001 - every failure becomes feedback, as in the child
+            outcome = {"error": describe_error(exc)}
+        verdict = judge(c, outcome)
+        result.checks.append(CheckResult(c.name, c.group, c.title, c.points if verdict.passed else 0.0,
+                                         c.points, verdict.message, c.visibility))
+    return result
+
+
+@pytest.mark.parametrize("mistake", IN_PROCESS_MISTAKES, ids=lambda m: m.name)
+def test_more_mistakes_lose_points_when_judged_in_process(mistake, reference_results):
+    assert_fails_as_named(judged_in_process(grader_namespace(mistake.edits)), mistake,
+                          reference_results(A).score)
+
+
+@pytest.fixture(scope="module")
+def reference_namespace():
+    return grader_namespace()
+
+
+@pytest.mark.parametrize("name, report, says",
+                         [(n, r, s) for n, cases in CUDA_REPORTS.items() for r, s in cases])
+def test_device_reports_are_judged_without_a_gpu(name, report, says, reference_namespace):
+    check = find_check(load_checks(A), name)
+    observation = check.observe(reference_namespace, check.params)
+    assert check.judge(observation, check.params).passed
+    verdict = check.judge(dict(observation, cuda=report), check.params)
+    assert not verdict.passed and says in verdict.message, verdict.message

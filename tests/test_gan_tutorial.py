@@ -1,0 +1,131 @@
+"""gan_tutorial: the reference earns full marks, the release earns 0, typical mistakes lose points."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import matplotlib
+import pytest
+import torch
+from helpers import Mistake, by_name, grade_mistake, run_notebook, tiny_data_module
+
+from autograder.paths import solution_dir
+
+matplotlib.use("Agg")
+
+A = "gan_tutorial"
+LABELS = ["train_discriminator_labels", "train_discriminator_labels_hidden"]
+TARGETS = ["train_generator_targets", "train_generator_targets_hidden"]
+VALUES = ["train_loss_values", "train_loss_values_hidden"]
+REAL_ROW = "torch.full((batch_size,), REAL_LABEL, device=device),  # (N,) of 1.0: real"
+FAKE_ROW = "torch.full((batch_size,), FAKE_LABEL, device=device),  # (N,) of 0.0: fake"
+G_LOSS = "g_loss = criterion(outputs, torch.full_like(outputs, REAL_LABEL))"
+
+
+def train_edit(old: str, new: str) -> tuple[str, str, str]:
+    return ("cell:train", old, new)
+
+
+MISTAKES = [
+    Mistake("swapped_labels",
+            [train_edit(REAL_ROW, REAL_ROW.replace("REAL_LABEL", "FAKE_LABEL")),
+             train_edit(FAKE_ROW, FAKE_ROW.replace("FAKE_LABEL", "REAL_LABEL"))],
+            LABELS + VALUES, ["swapped"]),
+    Mistake("labels_of_shape_2n_1",
+            [train_edit("torch.full((batch_size,), REAL_LABEL", "torch.full((batch_size, 1), REAL_LABEL"),
+             train_edit("torch.full((batch_size,), FAKE_LABEL", "torch.full((batch_size, 1), FAKE_LABEL")],
+            LABELS, ["shape", "exactly the logits' shape"]),
+    Mistake("labels_of_a_fixed_size",  # right for full minibatches; the hidden check's last is 30
+            [train_edit("torch.full((batch_size,), REAL_LABEL", "torch.full((100,), REAL_LABEL"),
+             train_edit("torch.full((batch_size,), FAKE_LABEL", "torch.full((100,), FAKE_LABEL")],
+            ["train_discriminator_labels_hidden"], ["images.size(0)", "smaller than 100"]),
+    Mistake("generator_target_zeros",
+            [train_edit(G_LOSS, G_LOSS.replace("REAL_LABEL", "FAKE_LABEL"))],
+            TARGETS + VALUES, ["FAKE label", "call its fakes real"]),
+    Mistake("generator_target_is_the_labels",
+            [train_edit(G_LOSS, "g_loss = criterion(outputs, labels)")],
+            TARGETS, ["reuse the discriminator's labels"]),
+    Mistake("no_detach_in_discriminator_step",
+            [train_edit("torch.cat([images, fake_images.detach()])", "torch.cat([images, fake_images])")],
+            ["train_gradients", "train_updates_hidden"], [".detach()"]),
+    Mistake("generator_step_with_d_optimizer",
+            [train_edit("            g_optimizer.zero_grad()\n", "            d_optimizer.zero_grad()\n"),
+             train_edit("            g_optimizer.step()", "            d_optimizer.step()")],
+            ["train_step_isolation", "train_updates_hidden"], ["d_optimizer", "g_optimizer.step()"]),
+    Mistake("no_zero_grad_in_discriminator_step",
+            [train_edit("            d_optimizer.zero_grad()\n", "")],
+            ["train_gradients", "train_updates_hidden"], ["d_optimizer.zero_grad()"]),
+    Mistake("no_zero_grad_in_generator_step",
+            [train_edit("            g_optimizer.zero_grad()\n", "")],
+            ["train_gradients", "train_updates_hidden"], ["g_optimizer.zero_grad()"]),
+    Mistake("sigmoid_before_bce_with_logits",
+            [train_edit("d_loss = criterion(d_outputs, labels)",
+                        "d_loss = criterion(torch.sigmoid(d_outputs), labels)")],
+            VALUES, ["sigmoid", "raw logits"]),
+]
+
+
+def test_reference_scores_full_marks(reference_results):
+    result = reference_results(A)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the reference solution fails: {failed}"
+    assert result.score == result.max_score > 0
+
+
+def test_release_scores_zero_with_not_implemented_feedback(release_results):
+    result = release_results(A)
+    assert result.score == 0
+    for c in result.checks:
+        assert "Not implemented yet" in c.message, f"{c.name}: {c.message}"
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
+def test_mistake_loses_points_on_the_check_that_names_it(mistake, tmp_path, reference_results):
+    result = grade_mistake(A, mistake, tmp_path)
+    checks = by_name(result)
+    assert result.score < reference_results(A).score
+    for name in mistake.fails:
+        assert not checks[name].passed, f"{mistake.name} should fail {name}"
+        for word in mistake.says:
+            assert word in checks[name].message, (
+                f"{name}'s feedback for {mistake.name} should mention {word!r}: "
+                f"{checks[name].message}")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_labels_created_on_the_cpu_fail_on_cuda(tmp_path):
+    """Only a GPU shows this mistake: the checks run train a second time on "cuda".
+
+    The grader's child must see the GPU: on the H100 tried, CUDA failed inside the jail
+    (cudaGetDeviceCount error 304) and this test passed with GAN_COURSE_NO_JAIL=1.
+    """
+    mistake = Mistake("labels_on_the_cpu",
+                      [train_edit(REAL_ROW, REAL_ROW.replace(", device=device", "")),
+                       train_edit(FAKE_ROW, FAKE_ROW.replace(", device=device", ""))],
+                      ["train_discriminator_labels"], ["On CUDA", "device=device"])
+    checks = by_name(grade_mistake(A, mistake, tmp_path))
+    assert not checks["train_discriminator_labels"].passed
+    for word in mistake.says:
+        assert word in checks["train_discriminator_labels"].message
+
+
+def test_reference_notebook_trains_for_students(monkeypatch):
+    for var in ("GAN_COURSE_GRADING", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module())
+    torch.manual_seed(0)
+    edits = {"training": [
+        ("lr=0.0002, num_epochs=20", "lr=0.0002, num_epochs=2"),
+        ("    history = train(",
+         "    initial = [p.detach().clone() for p in generator.parameters()]\n"
+         "    history = train("),
+    ]}
+    ns = run_notebook(solution_dir(A) / "gan_tutorial.ipynb", edits)
+    history = ns["history"]
+    assert len(history["d_loss"]) == len(history["g_loss"]) == 2
+    assert all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
+    after = [p.detach().cpu() for p in ns["generator"].parameters()]
+    assert any(not torch.equal(a, b) for a, b in zip(after, ns["initial"], strict=True)), (
+        "the generator's weights did not change during training")
