@@ -36,10 +36,14 @@ def describe_error(exc: BaseException, student_files: tuple[str, ...] = ("<",)) 
         return {"kind": "missing", "name": exc.name}
     kind = "not_implemented" if isinstance(exc, NotImplementedError) else "exception"
     where = None
-    for frame in traceback.extract_tb(exc.__traceback__):
+    tb = exc.__traceback__
+    for frame in traceback.extract_tb(tb):
+        # the qualified name says which class a method belongs to: MNISTGenerator.__init__
+        qualname = getattr(tb.tb_frame.f_code, "co_qualname", frame.name) if tb else frame.name
+        tb = tb.tb_next if tb else None
         if frame.filename.startswith(student_files):
             where = {"file": frame.filename.strip("<>"), "line": frame.lineno,
-                     "function": frame.name, "code": (frame.line or "")[:200]}
+                     "function": qualname, "code": (frame.line or "")[:200]}
     if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(student_files):
         where = {"file": exc.filename.strip("<>"), "line": exc.lineno, "function": "",
                  "code": (exc.text or "").strip()[:200]}
