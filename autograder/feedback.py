@@ -6,7 +6,10 @@ from __future__ import annotations
 def where_text(where) -> str:
     if not isinstance(where, dict):
         return ""
-    place = f" (in {where.get('file')}, line {where.get('line')}"
+    file = str(where.get("file"))
+    if "/" in file:  # a module of a .py submission: its name, not the grader's temp folder
+        file = file.rsplit("/", 1)[-1]
+    place = f" (in {file}, line {where.get('line')}"
     code = where.get("code")
     return place + (f": {code}" if code else "") + ")"
 

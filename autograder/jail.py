@@ -78,6 +78,9 @@ def main() -> None:
     config = json.loads(sys.argv[1])
     command = sys.argv[sys.argv.index("--") + 1:]
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)
+    # A /proc of this pid namespace: CUDA and Lightning read it, and the submission then sees
+    # only its own processes.
+    _mount("proc", "/proc", "proc", 0, None)
     for path in config["read_only"]:
         read_only(path)
     for path in config["hide"]:
