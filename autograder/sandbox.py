@@ -158,18 +158,26 @@ def remove_cgroup(path: str | None) -> None:
             time.sleep(0.05)
 
 
+def python_module(module: str, *args: str) -> list[str]:
+    """``python -I -m module args`` that imports the grader from this checkout (not whatever
+    copy is installed), so the child always runs the same code as the parent."""
+    boot = ("import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+            "runpy.run_module(sys.argv.pop(1), run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-I", "-c", boot, str(REPO), module, *args]
+
+
 class _Child:
     """One child process, its event pipe and the threads that drain its output."""
 
     def __init__(self, request: dict, workdir: str, limits: Limits, use_cuda: bool):
         read_fd, write_fd = os.pipe()
-        command = [sys.executable, "-I", "-m", "autograder.child", str(write_fd)]
+        command = python_module("autograder.child", str(write_fd))
         self.cgroup = None
         if jail_available():
             self.cgroup = make_cgroup(limits)
             command = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child",
-                       sys.executable, "-I", "-m", "autograder.jail",
-                       json.dumps(jail_config(self.cgroup)), "--", *command]
+                       *python_module("autograder.jail", json.dumps(jail_config(self.cgroup))),
+                       "--", *command]
         self.proc = subprocess.Popen(
             command,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
