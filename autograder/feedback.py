@@ -28,6 +28,14 @@ def explain(error: dict, check_title: str) -> str:
     if kind == "missing":
         return (f"Your submission defines no `{error.get('name')}`: did you rename it, delete its "
                 "cell, or does an earlier cell fail? (see the notes above)")
+    if kind == "missing_in_notebook":
+        name, matched = error.get("name"), error.get("matched")
+        if matched:
+            return (f"`{name}` was not defined when this check ran, although {matched} of your "
+                    "notebook defines it: a statement of that cell failed before the definition, "
+                    "or the definition has a syntax error (see the notes above).")
+        return (f"Your notebook defines no `{name}`: no cell has the id {name} and no cell "
+                f"defines `{name}`. Did you rename it or delete its cell?")
     if kind == "timeout":
         return (f"Did not finish within {error.get('seconds')} s: an endless loop, or a long "
                 "training run inside the code being checked?")
@@ -45,18 +53,25 @@ def explain(error: dict, check_title: str) -> str:
     return "The grader could not read what your code did."
 
 
-def cell_note(step: str, error: dict, origin: str = "student", blame_student: bool = False) -> str:
-    """A note about a notebook cell or module import that failed while setting up.
+def cell_note(step: str, error: dict, origin: str = "student", blame_student: bool = False,
+              label: str | None = None, missing: set[str] = frozenset()) -> str:
+    """A note about a notebook cell (or one statement of it) or module import that failed.
 
     ``blame_student``: the error was raised inside the student's code, even if the cell that
     ran it is one of the course's own (``gen = Generator(z_dim)`` calls the student's class).
+    ``missing``: names no cell of the student's notebook defines (a course cell that uses one
+    fails with a NameError that is the student's to fix, not the course's).
     """
-    what = step.split(":", 1)[-1]
+    what = label or step.split(":", 1)[-1]
     if step.startswith("import:"):
         what = f"{what}.py"
     kind = error.get("kind") if isinstance(error, dict) else None
     if kind == "not_implemented":
         return ""  # unfinished stubs are reported by each check that needs them
+    undefined = _undefined_name(error)
+    if origin == "provided" and undefined in missing:
+        return (f"The course's {what} could not run: it uses `{undefined}`, which your notebook "
+                "does not define.")
     if origin == "provided" and not blame_student:
         return (f"The course's own {what} failed: {explain(error, what)} This is not your "
                 "mistake: tell your instructor (is the course installed with "
@@ -67,3 +82,13 @@ def cell_note(step: str, error: dict, origin: str = "student", blame_student: bo
     if origin == "provided":
         return f"{what} (a cell of the course that uses your code) failed: {explain(error, what)}"
     return f"{what} failed while running: {explain(error, what)}"
+
+
+def _undefined_name(error) -> str | None:
+    """``x`` for a ``NameError: name 'x' is not defined``."""
+    if not isinstance(error, dict) or error.get("type") != "NameError":
+        return None
+    message = str(error.get("message", ""))
+    if message.startswith("name '") and "'" in message[6:]:
+        return message[6:].split("'", 1)[0]
+    return None

@@ -58,26 +58,47 @@ def grade(assignment: str, path: Path, visibility: str = "all",
         "modules": program.modules,
         "checks": [{"name": c.name, "params": c.params} for c in checks],
     }
-    steps = [(s, limits.cell_timeout) for s in program.setup_steps]
+    short = min(limits.statement_timeout, limits.cell_timeout)
+    steps = [(c["step"], short if c.get("statement") else limits.cell_timeout)
+             for c in program.cells] if program.kind == "notebook" else \
+        [(s, limits.cell_timeout) for s in program.setup_steps]
     steps += [(c.name, min(c.timeout, limits.check_timeout)) for c in checks]
     run = sandbox.observe(request, steps, program.files, limits)
-    origins = {c["step"]: c["origin"] for c in program.cells}
+    cells = {c["step"]: c for c in program.cells}
     student_labels = {c["label"] for c in program.cells if c["origin"] == "student"}
+    missing = {name for m in program.matching if m["how"] == "missing" for name in m["names"]}
     for step in program.setup_steps:
         error = run.steps.get(step, {}).get("error")
         if error:
             where = error.get("where") if isinstance(error, dict) else None
             blame = isinstance(where, dict) and where.get("file") in student_labels
-            note = feedback.cell_note(step, error, origins.get(step, "student"), blame)
+            cell = cells.get(step, {})
+            note = feedback.cell_note(step, error, cell.get("origin", "student"), blame,
+                                      label=cell.get("label"), missing=missing)
             if note:
                 result.notes.append(note)
+    result.matching = program.matching
     for check in checks:
-        verdict = judge(check, run.steps.get(check.name))
+        outcome = run.steps.get(check.name)
+        if isinstance(outcome, dict) and isinstance(outcome.get("error"), dict) \
+                and outcome["error"].get("kind") == "missing" and program.kind == "notebook":
+            outcome = {"error": dict(outcome["error"], kind="missing_in_notebook",
+                                     matched=_matched_cell(program.matching,
+                                                           outcome["error"].get("name")))}
+        verdict = judge(check, outcome)
         score = check.points if verdict.passed else 0.0
         result.checks.append(CheckResult(check.name, check.group, check.title, score,
                                          check.points, verdict.message, check.visibility))
     result.seconds = run.seconds
     return result
+
+
+def _matched_cell(matching: list[dict], name) -> str | None:
+    """The student's cell that should define ``name`` ("cell get_noise", "your cell 7"), if any."""
+    for m in matching:
+        if name in m["names"] and m["how"] != "missing":
+            return f"cell {m['cell']}" if m["how"] == "id" else f"your cell {m['student_cell']}"
+    return None
 
 
 __all__ = ["grade", "judge", "HIDDEN", "VISIBLE"]

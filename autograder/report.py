@@ -33,6 +33,7 @@ class Result:
     checks: list[CheckResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    matching: list[dict] = field(default_factory=list)  # how each solution cell was found
 
     @property
     def score(self) -> float:
@@ -45,6 +46,7 @@ class Result:
     def to_gradescope(self) -> dict:
         """The Gradescope autograder results format (also read by the gradebook export)."""
         summary = [f"{self.assignment}: {self.score:g} / {self.max_score:g} points"] + self.notes
+        summary += matching_lines(self.matching)
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -63,6 +65,23 @@ class Result:
                 for c in self.checks
             ],
         }
+
+
+def matching_lines(matching: list[dict]) -> list[str]:
+    """One line per solution cell: how the grader found it in the student's notebook."""
+    if not matching:
+        return []
+    lines = ["How your cells were found:"]
+    for m in matching:
+        if m["how"] == "id":
+            lines.append(f"  {m['cell']}: by its id (your cell {m['student_cell']})")
+        elif m["how"] == "name":
+            lines.append(f"  {m['cell']}: by the names it defines, from your cell "
+                         f"{m['student_cell']}")
+        else:
+            lines.append(f"  {m['cell']}: missing (no cell defines "
+                         f"{', '.join(m['names']) or 'it'})")
+    return lines
 
 
 def write_json(data: dict, path: Path) -> None:
@@ -95,6 +114,8 @@ def table(result: Result, color: bool = False) -> str:
         if not c.passed and c.message:
             for part in _wrap(c.message, 88):
                 lines.append(f"           {part}")
+    if result.matching and any(m["how"] != "id" for m in result.matching):
+        lines += [""] + [f"  {line}" for line in matching_lines(result.matching)]
     lines += ["", f"Score: {result.score:g} / {result.max_score:g}"]
     return "\n".join(lines)
 

@@ -36,6 +36,7 @@ class Limits:
     """What one submission may use."""
 
     cell_timeout: float = 60.0      # seconds for one notebook cell or module import
+    statement_timeout: float = 10.0  # seconds for one top-level statement of a student's cell
     check_timeout: float = 60.0     # at most this many seconds for one check's observation
     total_timeout: float = 300.0    # seconds for the whole submission, restarts included
     memory_mb: int = 6144           # address space of the child (CPU grading)

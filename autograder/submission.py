@@ -2,11 +2,10 @@
 
 The grader never imports or executes student code here: it only reads files as bytes and JSON.
 
-For a notebook, the program is the *released* notebook's cell sequence (trusted), where each
-solution cell is replaced by the student's cell with the same nbgrader ``grade_id``, the
-student's own extra cells are kept in their place, provided cells always run from the release
-(a student cannot edit a locked cell or the guard of the training cell), and test cells are left
-out (the grader runs its own checks).
+For a notebook, the program is the student's code cells in the student's order, each top-level
+statement its own step, with the *released* notebook's provided cells (trusted) run in their
+place: a student cannot edit a locked cell or the guard of the training cell. Test cells are left
+out (the grader runs its own checks). :mod:`autograder.match` finds the student's work.
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ class Program:
     modules: list[str] = field(default_factory=list)   # modules: names to import, in order
     files: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)     # remarks for the student
+    matching: list[dict] = field(default_factory=list)  # how each solution cell was found
 
     @property
     def setup_steps(self) -> list[str]:
@@ -131,56 +131,20 @@ def load(assignment: str, path: Path, spec) -> Program:
 
 
 def load_notebook_program(assignment: str, path: Path, name: str) -> Program:
+    """The program for a notebook: the release's provided cells and the student's own code.
+
+    Each solution cell of the release is found in the student's notebook by its nbgrader
+    ``grade_id`` or, where that id is missing, duplicated or on a cell that is no longer code,
+    as the last code cell that defines the same top-level names. See :mod:`autograder.match`.
+    """
+    from autograder.match import match_cells
+
     notes: list[str] = []
     nb_path = find_notebook(path, name, notes)
     student = read_notebook(nb_path)
     release = read_notebook(release_dir(assignment) / name)
     program = Program(kind="notebook", source=str(nb_path), notes=notes)
-
-    release_code = [c for c in release["cells"] if c["cell_type"] == "code"]
-    kinds = {}
-    for c in release_code:
-        gid = grade_id(c)
-        kinds[gid] = ("test" if c["nbgrader"].get("grade") and not c["nbgrader"].get("solution")
-                      else "solution" if c["nbgrader"].get("solution") else "provided")
-
-    # The student's code cells: solution cells by grade_id, extra cells after the known cell
-    # that precedes them.
-    by_id: dict[str, dict] = {}
-    extras: dict[str | None, list[dict]] = {}
-    last_known: str | None = None
-    extra_count = 0
-    for cell in student["cells"]:
-        if cell["cell_type"] != "code":
-            continue
-        gid = grade_id(cell)
-        if gid in kinds:
-            by_id.setdefault(gid, cell)
-            last_known = gid
-        elif cell["source"].strip():
-            extra_count += 1
-            extras.setdefault(last_known, []).append(
-                dict(cell, label=f"your extra cell {extra_count}"))
-
-    def add(step: str, label: str, source: str, origin: str) -> None:
-        program.cells.append({"step": step, "label": label, "source": source, "origin": origin})
-
-    for cell in extras.get(None, []):
-        add(f"cell:{cell['label']}", cell["label"], cell["source"], "student")
-    for cell in release_code:
-        gid = grade_id(cell)
-        kind = kinds[gid]
-        if kind == "solution":
-            mine = by_id.get(gid)
-            if mine is None:
-                notes.append(f"Your notebook has no cell '{gid}' (deleted, or its metadata was "
-                             "lost): the release's empty stub was graded in its place.")
-                mine = cell
-            add(f"cell:{gid}", f"cell {gid}", mine["source"], "student")
-        elif kind == "provided":
-            add(f"cell:{gid}", f"cell {gid}", cell["source"], "provided")
-        for extra in extras.get(gid, []):
-            add(f"cell:{extra['label']}", extra["label"], extra["source"], "student")
+    match_cells(release, student, program)
     return program
 
 

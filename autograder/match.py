@@ -1,0 +1,170 @@
+"""Find the student's work in a notebook, whatever the editor did to its metadata.
+
+A release solution cell takes, in this order:
+
+1. the student's code cell with the same nbgrader ``grade_id``, when exactly one has it;
+2. otherwise (no such cell, the id twice, or the cell became Markdown) the student's last code
+   cell that defines the same top-level names, as when the notebook runs top to bottom;
+3. otherwise nothing: its names are graded as missing ("your notebook defines no `get_noise`").
+
+The program keeps the student's code cells in the student's order, each top-level statement as
+its own step. The release's provided cells run in their place, each once: where the student's
+copy of one stands (found by id or by equal code), or else just before the first student cell
+that matches a later release cell. Test (self-check) cells and copies of them are left out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from autograder.cells import Statement, defined_names, signature, statements
+
+
+@dataclass(frozen=True)
+class ReleaseCell:
+    index: int            # position among the release's code cells
+    gid: str
+    kind: str             # "provided", "solution" or "test"
+    source: str
+    names: frozenset[str]
+
+
+def release_cells(release: dict) -> list[ReleaseCell]:
+    out = []
+    for cell in release["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        nb = cell["nbgrader"]
+        kind = ("test" if nb.get("grade") and not nb.get("solution")
+                else "solution" if nb.get("solution") else "provided")
+        out.append(ReleaseCell(len(out), str(nb.get("grade_id")), kind, cell["source"],
+                               frozenset(defined_names(cell["source"]))))
+    return out
+
+
+def match_cells(release: dict, student: dict, program) -> None:
+    """Fill ``program.cells``, ``program.matching`` and ``program.notes``."""
+    rel = release_cells(release)
+    by_gid = {r.gid: r for r in rel}
+    copies = {signature(r.source): r for r in rel if r.kind != "solution"}
+    test_lines = {s.dump for r in rel if r.kind == "test" for s in statements(r.source) if s.parses}
+
+    # The student's cells: number (1-based, as a reader counts them), cell, statements.
+    code = [(n, c) for n, c in enumerate(student["cells"], 1)
+            if c["cell_type"] == "code" and c["source"].strip()]
+    other_ids = {_gid(c): c["cell_type"] for c in student["cells"] if c["cell_type"] != "code"}
+    ids = Counter(_gid(c) for _, c in code)
+    parsed = {n: [s for s in statements(c["source"])
+                  if not (s.parses and (s.dump in test_lines or is_self_check(s)))]
+              for n, c in code}
+
+    role: dict[int, tuple[str, ReleaseCell | None]] = {}   # cell number -> (role, release cell)
+    for n, cell in code:
+        gid = _gid(cell)
+        r = by_gid.get(gid) if gid is not None else None
+        if r is not None and ids[gid] == 1 and r.kind != "solution":
+            role[n] = ("provided" if r.kind == "provided" else "test", r)
+        elif r is not None and ids[gid] == 1:
+            role[n] = ("solution", r)
+        elif (copy := copies.get(signature(cell["source"]))) is not None:
+            role[n] = ("provided" if copy.kind == "provided" else "test", copy)
+        elif not parsed[n]:
+            role[n] = ("test", None)        # nothing but self-check lines
+        else:
+            role[n] = ("extra", None)
+
+    # Each solution cell: by id, else the last cell that defines its names, else missing.
+    found: dict[str, int] = {}
+    without_id: list[str] = []
+    for r in (r for r in rel if r.kind == "solution"):
+        by_id = [n for n, (kind, rc) in role.items() if kind == "solution" and rc is r]
+        entry = {"cell": r.gid, "names": sorted(r.names)}
+        if by_id:
+            found[r.gid] = by_id[0]
+            program.matching.append(dict(entry, how="id", student_cell=by_id[0]))
+            continue
+        definers = [n for n, _ in code if role[n][0] in ("solution", "extra")
+                    and r.names & set().union(*(s.defines for s in parsed[n]))]
+        why = _why_not_by_id(r.gid, ids, other_ids)
+        if definers and why.startswith("no cell"):
+            found[r.gid] = definers[-1]
+            program.matching.append(dict(entry, how="name", student_cell=definers[-1]))
+            without_id.append(r.gid)
+        elif definers:
+            found[r.gid] = definers[-1]
+            program.matching.append(dict(entry, how="name", student_cell=definers[-1]))
+            program.notes.append(f"Cell {r.gid}: {why}; graded your cell {definers[-1]}, the last "
+                                 f"one that defines {_names(r.names)}.")
+        else:
+            program.matching.append(dict(entry, how="missing", student_cell=None))
+            program.notes.append(f"Cell {r.gid}: {why}, and no cell of your notebook defines "
+                                 f"{_names(r.names)}: it is graded as missing.")
+    if without_id:
+        program.notes.insert(0, f"{len(without_id)} solution cell(s) have no nbgrader id in your "
+                             "notebook (its metadata was lost, or the work was pasted into a new "
+                             "notebook): each was found by the names it defines, "
+                             f"{', '.join(without_id)} (see \"How your cells were found\").")
+    anchors: dict[int, list[ReleaseCell]] = {}
+    for gid, n in found.items():
+        anchors.setdefault(n, []).append(by_gid[gid])
+
+    # The program: the student's cells in order, the release's provided cells in their place.
+    pending = [r for r in rel if r.kind == "provided"]
+
+    def provided_up_to(index: int) -> None:
+        while pending and pending[0].index <= index:
+            r = pending.pop(0)
+            program.cells.append({"step": f"cell:{r.gid}", "label": f"cell {r.gid}",
+                                  "source": r.source, "origin": "provided"})
+
+    labels = {n: f"cell {by_gid[_gid(c)].gid}" if role[n][0] == "solution" else f"your cell {n}"
+              for n, c in code}
+    for n, _cell in code:
+        kind, r = role[n]
+        if kind == "test":
+            continue
+        if kind == "provided":
+            provided_up_to(r.index)
+            continue
+        if n in anchors:
+            provided_up_to(min(a.index for a in anchors[n]) - 1)
+        for s in parsed[n]:
+            program.cells.append(_step(n, labels[n], s))
+    provided_up_to(len(rel))
+
+
+def _step(n: int, label: str, s: Statement) -> dict:
+    # Leading newlines keep the line numbers of tracebacks those of the student's cell.
+    return {"step": f"cell:{n}:{s.line}", "label": label, "source": "\n" * (s.line - 1) + s.source,
+            "origin": "student", "statement": True}
+
+
+def is_self_check(s: Statement) -> bool:
+    """``score = check(...)``, ``score += check(...)`` or ``check(...)``: the course's self-checks."""
+    import ast
+
+    node = ast.parse(s.source.strip()).body
+    if len(node) != 1 or not isinstance(node[0], (ast.Assign, ast.AugAssign, ast.Expr)):
+        return False
+    value = node[0].value
+    return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
+            and value.func.id == "check" and bool(value.args)
+            and isinstance(value.args[0], ast.Constant) and isinstance(value.args[0].value, str))
+
+
+def _gid(cell: dict) -> str | None:
+    gid = cell["nbgrader"].get("grade_id")
+    return gid if isinstance(gid, str) else None
+
+
+def _names(names: frozenset[str]) -> str:
+    return ", ".join(f"`{n}`" for n in sorted(names)) or "its code"
+
+
+def _why_not_by_id(gid: str, ids: Counter, other_ids: dict) -> str:
+    if ids[gid] > 1:
+        return f"{ids[gid]} code cells have the id {gid} (a copied cell?)"
+    if gid in other_ids:
+        return f"the cell with the id {gid} is now a {other_ids[gid]} cell"
+    return f"no cell has the id {gid} (its metadata was lost, or it was pasted into a new notebook)"
