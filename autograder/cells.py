@@ -111,7 +111,7 @@ def _pieces_of_broken_cell(lines: list[str]) -> list[Statement]:
               and not line.startswith(_CONTINUATIONS)]
     if not starts or starts[0] != 0:
         starts = [0, *starts]
-    pieces = [lines[a:b] for a, b in zip(starts, [*starts[1:], len(lines)])]
+    pieces = [lines[a:b] for a, b in zip(starts, [*starts[1:], len(lines)], strict=True)]
     out: list[Statement] = []
     i = 0
     while i < len(pieces):

@@ -43,6 +43,7 @@ class Check:
     params: dict = field(default_factory=dict)
     visibility: str = VISIBLE      # "visible": students can run it; "hidden": only the grader
     timeout: float = 30.0          # seconds for this observation in the child
+    uses: tuple[str, ...] = ()     # other groups whose student code this check runs as written
 
 
 class ObservationError(Exception):

@@ -15,12 +15,14 @@ from __future__ import annotations
 import builtins
 import importlib
 import json
+import linecache
 import os
 import sys
 import time
 import traceback
 
-from autograder.observe import Missing  # bound now: the child later drops autograder modules
+from autograder.cells import strip_magics  # bound now: the child later drops autograder modules
+from autograder.observe import Missing
 
 # Bound before any student code runs: a submission that patches these later cannot change
 # what this process reports.
@@ -54,18 +56,6 @@ def describe_error(exc: BaseException, student_files: tuple[str, ...] = ("<",)) 
     return {"kind": kind, "type": type(exc).__name__[:80], "message": message, "where": where}
 
 
-def strip_magics(source: str) -> str:
-    """Replace IPython magics and shell escapes (``%matplotlib``, ``!pip``) by ``pass``."""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            indent = line[: len(line) - len(stripped)]
-            line = f"{indent}pass  # skipped while grading: {stripped[:60]}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
 _getpid = os.getpid
 
 
@@ -85,6 +75,17 @@ class Reporter:
             data = data[written:]
 
 
+def _remember_source(filename: str, source: str) -> None:
+    """Let tracebacks and probes quote the student's line (``linecache`` knows no cells)."""
+    lines = source.splitlines(keepends=True)
+    known = linecache.cache.get(filename)
+    if known:  # statements of one cell arrive one by one, each padded with blank lines
+        old = known[2]
+        lines = [(lines[i] if i < len(lines) and lines[i].strip() else old[i]) if i < len(old)
+                 else lines[i] for i in range(max(len(old), len(lines)))]
+    linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+
+
 def run_cells(cells: list[dict], skip: set[str], report: Reporter) -> dict:
     """Execute notebook cells in order in one namespace; a failing cell does not stop the rest."""
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
@@ -95,7 +96,10 @@ def run_cells(cells: list[dict], skip: set[str], report: Reporter) -> dict:
         report.emit(event="start", step=step)
         t0 = _monotonic()
         try:
-            code = compile(strip_magics(cell["source"]), f"<{cell['label']}>", "exec")
+            filename = f"<{cell['label']}>"
+            source = strip_magics(cell["source"])
+            _remember_source(filename, source)
+            code = compile(source, filename, "exec")
             exec(code, ns)
             report.emit(event="done", step=step, seconds=round(_monotonic() - t0, 3))
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too

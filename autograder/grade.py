@@ -89,8 +89,27 @@ def grade(assignment: str, path: Path, visibility: str = "all",
         score = check.points if verdict.passed else 0.0
         result.checks.append(CheckResult(check.name, check.group, check.title, score,
                                          check.points, verdict.message, check.visibility))
+    not_charged_twice(checks, result.checks)
     result.seconds = run.seconds
     return result
+
+
+def not_charged_twice(checks: list[Check], results: list[CheckResult]) -> None:
+    """A check that runs other functions as written, failing where one of them fails its own
+    checks, is blocked by that function: it says so, and the mistake is not charged twice."""
+    # Groups that fail a check of their own (not one that runs other groups' code as written).
+    failed_groups = {r.group for c, r in zip(checks, results, strict=True)
+                     if not r.passed and not c.uses}
+    for check, r in zip(checks, results, strict=True):
+        blockers = [g for g in check.uses if g in failed_groups and g != check.group]
+        if r.passed or not blockers or check.group in failed_groups:
+            continue
+        names = " and ".join(f"`{g}`" for g in blockers)
+        r.score = r.max_score
+        r.message = (f"Blocked by {names} (see {'their' if len(blockers) > 1 else 'its'} checks "
+                     f"above), so not charged again: this check runs your {names} as written. "
+                     f"Once {names} pass{'' if len(blockers) > 1 else 'es'}, this is what it "
+                     f"says: {r.message}")
 
 
 def _matched_cell(matching: list[dict], name) -> str | None:

@@ -111,7 +111,7 @@ def table(result: Result, color: bool = False) -> str:
         mark = ok if c.passed else bad
         hidden = " (hidden)" if c.visibility != "visible" else ""
         lines.append(f"  {mark} {c.score:>4g}/{c.max_score:<4g} {c.title:<{width}}{hidden}")
-        if not c.passed and c.message:
+        if c.message:  # a failed check's feedback, or why a passed one was not charged
             for part in _wrap(c.message, 88):
                 lines.append(f"           {part}")
     if result.matching and any(m["how"] != "id" for m in result.matching):

@@ -16,9 +16,15 @@ from pathlib import Path
 import torch
 from torch.utils.data import TensorDataset
 
+from autograder.checks import load_checks
 from autograder.grade import grade, spec
 from autograder.paths import release_dir, solution_dir
 from autograder.report import Result
+
+
+def full_marks(assignment: str) -> float:
+    """The points of every check of an assignment (what the reference solution earns)."""
+    return sum(c.points for c in load_checks(assignment))
 
 
 @dataclass(frozen=True)

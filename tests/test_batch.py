@@ -8,6 +8,8 @@ import shutil
 
 import pytest
 
+from helpers import full_marks
+
 from autograder import batch
 from autograder.paths import release_dir, solution_dir
 from autograder.report import write_json
@@ -37,9 +39,9 @@ def test_batch_grades_everyone_and_resumes(classroom, tmp_path, monkeypatch):
         "alice": "graded", "bob": "graded", "carol": "graded"}
     book = read_gradebook(out)
     assert (book["alice"]["score"], book["bob"]["score"], book["carol"]["score"]) == (
-        "22.0", "0.0", "0.0")
+        f"{full_marks('first_gan'):.1f}", "0.0", "0.0")
     for student in ("alice", "bob", "carol"):
-        assert json.loads((out / student / "results.json").read_text())["max_score"] == 22
+        assert json.loads((out / student / "results.json").read_text())["max_score"] == full_marks("first_gan")
         assert (out / student / "feedback.html").is_file()
 
     # Resume: nothing is graded again...
@@ -55,7 +57,7 @@ def test_batch_grades_everyone_and_resumes(classroom, tmp_path, monkeypatch):
     statuses = {s["student"]: s["status"]
                 for s in batch.grade_all("first_gan", classroom, out, jobs=2, progress=False)}
     assert statuses == {"alice": "cached", "bob": "graded", "carol": "graded"}
-    assert read_gradebook(out)["carol"]["score"] == "22.0"
+    assert read_gradebook(out)["carol"]["score"] == f"{full_marks('first_gan'):.1f}"
 
 
 def test_results_are_written_atomically(tmp_path, monkeypatch):

@@ -22,9 +22,10 @@ from autograder.package import COURSE, PackageError, package
 from autograder.paths import REPO, release_dir, solution_dir
 from autograder.render import html, markdown, write_feedback
 from tests.test_cli import validate_gradescope
+from tests.helpers import full_marks
 
 ASSIGNMENT = "first_gan"
-FULL_MARKS = 22
+FULL_MARKS = full_marks(ASSIGNMENT)
 WORKFLOW = REPO / "classroom" / "github-classroom.yml"
 
 

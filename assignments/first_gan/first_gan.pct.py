@@ -166,7 +166,7 @@ def get_noise(n_samples: int, z_dim: int, device="cpu") -> torch.Tensor:
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_get_noise", "locked": true, "points": 2, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_get_noise", "locked": true, "points": 3, "schema_version": 3, "solution": false}
 score = check("first_gan", "get_noise", globals())
 score
 
@@ -311,7 +311,7 @@ def get_disc_loss(gen, disc, criterion, real, num_images, z_dim, device):
     return disc_loss
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_get_disc_loss", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_get_disc_loss", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 score = check("first_gan", "get_disc_loss", globals())
 score
 
@@ -344,7 +344,7 @@ def get_gen_loss(gen, disc, criterion, num_images, z_dim, device):
     return gen_loss
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_get_gen_loss", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_get_gen_loss", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 score = check("first_gan", "get_gen_loss", globals())
 score
 
@@ -384,7 +384,7 @@ def update_generator(gen, disc, gen_opt, criterion, num_images, z_dim, device):
     return gen_loss
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_update_generator", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_update_generator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 score = check("first_gan", "update_generator", globals())
 score
 

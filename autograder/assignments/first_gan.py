@@ -26,8 +26,34 @@ from autograder.checks import (
     with_gradient,
 )
 from autograder.fixtures import ConstantGenerator, LinearDiscriminator, real_images
+from autograder.probes import device
+from autograder.probes.standins import using
 
 NOTEBOOK = "first_gan.ipynb"
+
+
+# --- the grader's own versions of the course functions (what the notebook's text states) ---
+
+def _get_noise(n_samples, z_dim, device="cpu"):
+    return torch.randn(n_samples, z_dim, device=device)               # (n, z_dim) ~ N(0, 1)
+
+
+def _get_generator_block(input_dim, output_dim):
+    return nn.Sequential(nn.Linear(input_dim, output_dim), nn.BatchNorm1d(output_dim),
+                         nn.ReLU(inplace=True))
+
+
+def _get_discriminator_block(input_dim, output_dim):
+    return nn.Sequential(nn.Linear(input_dim, output_dim), nn.LeakyReLU(0.2, inplace=True))
+
+
+def _get_gen_loss(gen, disc, criterion, num_images, z_dim, device):
+    pred_fake = disc(gen(torch.randn(num_images, z_dim, device=device)))   # (n, 1) logits
+    return criterion(pred_fake, torch.ones_like(pred_fake))               # BCE(D(G(z)), 1)
+
+
+STAND_INS = {"get_noise": _get_noise, "get_generator_block": _get_generator_block,
+             "get_discriminator_block": _get_discriminator_block, "get_gen_loss": _get_gen_loss}
 
 
 # --- blocks ------------------------------------------------------------------------------
@@ -365,6 +391,54 @@ def judge_update_generator(obs: dict, p: dict) -> Verdict:
     return Verdict(True)
 
 
+# --- devices: the same calls with everything on `meta` -------------------------------------
+
+DEVICE_HINTS = {
+    "get_noise": "Pass the device on: torch.randn(n_samples, z_dim, device=device).",
+    "get_disc_loss": "Make every new tensor on the inputs' device: torch.zeros_like(pred) / "
+                     "torch.ones_like(pred), or torch.ones(..., device=device), and noise with "
+                     "get_noise(num_images, z_dim, device).",
+    "get_gen_loss": "Make every new tensor on the inputs' device: torch.ones_like(pred), or "
+                    "torch.ones(..., device=device), and noise with get_noise(num_images, z_dim, "
+                    "device).",
+    "update_generator": "Pass `device` on to get_gen_loss, and make no new tensor without it.",
+}
+
+
+def observe_device(ns: dict, p: dict) -> dict:
+    fn = ob.need(ns, p["function"])
+    gen, disc, real = _stubs(p)
+    device.to_meta(gen, disc)
+    real = real.to(device.META)
+    n, z = p["n"], p["z_dim"]
+    if p["function"] == "get_noise":
+        report = device.observe_on_meta(fn, n, z, device=device.META)
+    elif p["function"] == "get_disc_loss":
+        report = device.observe_on_meta(fn, gen, disc, nn.BCEWithLogitsLoss(), real, n, z,
+                                        device.META)
+    elif p["function"] == "get_gen_loss":
+        report = device.observe_on_meta(fn, gen, disc, nn.BCEWithLogitsLoss(), n, z, device.META)
+    else:
+        opt = torch.optim.SGD(gen.parameters(), lr=0.1)
+        report = device.observe_on_meta(fn, gen, disc, opt, nn.BCEWithLogitsLoss(), n, z,
+                                        device.META)
+    report.pop("result", None)
+    report["noise_devices"] = gen.noise_devices
+    return report
+
+
+def judge_device(obs: dict, p: dict) -> Verdict:
+    fn = p["function"]
+    verdict = device.judge_on_meta(obs, fn, DEVICE_HINTS[fn])
+    if not verdict.passed:
+        return verdict
+    if any(d != device.META for d in obs.get("noise_devices") or []):
+        return Verdict(False, f"{fn} gave the generator noise on the CPU although device='meta' "
+                       "(the grader's stand-in for a GPU) was passed: "
+                       f"{DEVICE_HINTS['get_noise']}")
+    return Verdict(True)
+
+
 # --- a few real training steps -----------------------------------------------------------
 
 def observe_training(ns: dict, p: dict) -> dict:
@@ -431,51 +505,72 @@ def _loss_params(seed: int, n: int, z_dim: int) -> dict:
     return {"seed": seed, "n": n, "z_dim": z_dim, "im_dim": 784}
 
 
+def _device_check(function: str, seed: int) -> Check:
+    return Check(f"{function}_device", function,
+                 f"{function}: works on the device it is given (checked on `meta`)", 1.0,
+                 using(observe_device, STAND_INS, *_DEVICE_STAND_INS[function]), judge_device,
+                 {"function": function, **_loss_params(seed, 6, 5)})
+
+
+_DEVICE_STAND_INS = {"get_noise": (), "get_disc_loss": ("get_noise",),
+                     "get_gen_loss": ("get_noise",), "update_generator": ("get_gen_loss", "get_noise")}
+
+
+_disc_loss = using(observe_disc_loss, STAND_INS, "get_noise")
+_gen_loss = using(observe_gen_loss, STAND_INS, "get_noise")
+_update_generator = using(observe_update_generator, STAND_INS, "get_gen_loss", "get_noise")
+
 CHECKS: list[Check] = [
     *_block_checks("get_generator_block", {"in": 25, "out": 12}, {"in": 9, "out": 31}),
     Check("Generator_structure", "Generator", "Generator: layers, output shape and range", 1.0,
-          observe_network, judge_network,
+          using(observe_network, STAND_INS, "get_generator_block"), judge_network,
           {"class": "Generator", "seed": 3, "n": 6, "input_dim": 10, "input_scale": 1.0,
            "kwargs": {"z_dim": 10, "im_dim": 784, "hidden_dim": 16}}),
     Check("Generator_structure_hidden", "Generator", "Generator with other sizes", 1.0,
-          observe_network, judge_network,
+          using(observe_network, STAND_INS, "get_generator_block"), judge_network,
           {"class": "Generator", "seed": 4, "n": 5, "input_dim": 64, "input_scale": 3.0,
            "kwargs": {"z_dim": 64, "im_dim": 100, "hidden_dim": 8}}, HIDDEN),
     Check("get_noise", "get_noise", "get_noise: shape, dtype, device, standard normal", 1.0,
           observe_noise, judge_noise, {"seed": 5, "n": 1000, "z_dim": 4, "device": "cpu"}),
     Check("get_noise_hidden", "get_noise", "get_noise with other sizes", 1.0,
           observe_noise, judge_noise, {"seed": 6, "n": 301, "z_dim": 13, "device": "cpu"}, HIDDEN),
+    _device_check("get_noise", 18),
     *_block_checks("get_discriminator_block", {"in": 20, "out": 7}, {"in": 33, "out": 5}),
     Check("Discriminator_structure", "Discriminator", "Discriminator: layers, logits (n, 1)",
-          1.0, observe_network, judge_network,
+          1.0, using(observe_network, STAND_INS, "get_discriminator_block"), judge_network,
           {"class": "Discriminator", "seed": 7, "n": 6, "input_dim": 784, "input_scale": 1.0,
            "kwargs": {"im_dim": 784, "hidden_dim": 16}}),
     Check("Discriminator_structure_hidden", "Discriminator", "Discriminator with other sizes",
-          1.0, observe_network, judge_network,
+          1.0, using(observe_network, STAND_INS, "get_discriminator_block"), judge_network,
           {"class": "Discriminator", "seed": 8, "n": 3, "input_dim": 50, "input_scale": 5.0,
            "kwargs": {"im_dim": 50, "hidden_dim": 4}}, HIDDEN),
     Check("get_disc_loss_value", "get_disc_loss", "get_disc_loss: value on known inputs", 1.0,
-          observe_disc_loss, judge_disc_loss_value, _loss_params(9, 10, 5)),
+          _disc_loss, judge_disc_loss_value, _loss_params(9, 10, 5)),
     Check("get_disc_loss_detach", "get_disc_loss",
           "get_disc_loss: gradients reach the discriminator only (detach)", 2.0,
-          observe_disc_loss, judge_disc_loss_detach, _loss_params(10, 10, 5)),
+          _disc_loss, judge_disc_loss_detach, _loss_params(10, 10, 5)),
     Check("get_disc_loss_value_hidden", "get_disc_loss", "get_disc_loss on other inputs", 1.0,
-          observe_disc_loss, judge_disc_loss_value, _loss_params(11, 17, 3), HIDDEN),
+          _disc_loss, judge_disc_loss_value, _loss_params(11, 17, 3), HIDDEN),
+    _device_check("get_disc_loss", 19),
     Check("get_gen_loss_value", "get_gen_loss", "get_gen_loss: value on known inputs", 1.0,
-          observe_gen_loss, judge_gen_loss_value, _loss_params(12, 10, 5)),
+          _gen_loss, judge_gen_loss_value, _loss_params(12, 10, 5)),
     Check("get_gen_loss_gradient", "get_gen_loss",
           "get_gen_loss: gradients reach the generator", 2.0,
-          observe_gen_loss, judge_gen_loss_gradient, _loss_params(13, 10, 5)),
+          _gen_loss, judge_gen_loss_gradient, _loss_params(13, 10, 5)),
     Check("get_gen_loss_value_hidden", "get_gen_loss", "get_gen_loss on other inputs", 1.0,
-          observe_gen_loss, judge_gen_loss_value, _loss_params(14, 23, 7), HIDDEN),
+          _gen_loss, judge_gen_loss_value, _loss_params(14, 23, 7), HIDDEN),
+    _device_check("get_gen_loss", 20),
     Check("update_generator_isolation", "update_generator",
           "update_generator: changes the generator's weights and no discriminator weight", 2.0,
-          observe_update_generator, judge_update_generator, _loss_params(15, 10, 5)),
+          _update_generator, judge_update_generator, _loss_params(15, 10, 5)),
     Check("training_steps", "update_generator",
           "three training steps: each network changes only in its own update", 1.0,
           observe_training, judge_training,
-          {"seed": 16, "n": 16, "z_dim": 8, "hidden": 8, "steps": 3}),
+          {"seed": 16, "n": 16, "z_dim": 8, "hidden": 8, "steps": 3},
+          uses=("get_generator_block", "Generator", "get_noise", "get_discriminator_block",
+                "Discriminator", "get_disc_loss", "get_gen_loss")),
     Check("update_generator_isolation_hidden", "update_generator",
           "update_generator on other inputs", 1.0,
-          observe_update_generator, judge_update_generator, _loss_params(17, 7, 9), HIDDEN),
+          _update_generator, judge_update_generator, _loss_params(17, 7, 9), HIDDEN),
+    _device_check("update_generator", 21),
 ]

@@ -1,0 +1,192 @@
+"""Device bugs on any grader: run the student's function on PyTorch's ``meta`` device.
+
+A tensor on ``meta`` has a shape and a dtype but no data, so nothing is computed and the run is
+instant. The grader puts its stand-in networks and inputs on ``meta`` and passes
+``device="meta"``: every tensor the student's code creates without the device it was given
+(``torch.randn(n, z_dim)``, ``torch.ones(n, 1)``) lands on the CPU, and the first operation that
+mixes it with a ``meta`` tensor fails, exactly where a GPU run would. A PyTorch function mode
+records where each CPU tensor was made, so the feedback names the line.
+
+``observe_on_meta`` runs in the child (beside student code); ``judge_on_meta`` in the grader.
+"""
+
+from __future__ import annotations
+
+import linecache
+import sys
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+from autograder.checks import Verdict
+
+META = "meta"
+MAX_ORIGINS = 256
+
+# Reading a value out of a meta tensor is impossible (it has none): these calls get a stand-in
+# value, so code that prints or returns `loss.item()` still runs to the end.
+_READS = {"item": 0.0, "__float__": 0.0, "__int__": 0, "__bool__": True, "__index__": 0,
+          "tolist": [], "numpy": None}
+_DEVICE_WORDS = ("on device meta", "on the expected device", "same device",
+                 "to be on the same device", "device meta is not", "device cpu is not")
+
+_Tensor = torch.Tensor
+_getframe = sys._getframe
+
+
+def _is_device_error(exc: BaseException) -> bool:
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and "meta" in text and any(w in text for w in _DEVICE_WORDS)
+
+
+def _tensors(value, depth: int = 0):
+    """Every tensor in ``value`` (tuples, lists, dicts nested a few levels)."""
+    if isinstance(value, _Tensor):
+        yield value
+    elif depth < 3 and isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _tensors(v, depth + 1)
+    elif depth < 3 and isinstance(value, dict):
+        for v in value.values():
+            yield from _tensors(v, depth + 1)
+
+
+class MetaTracker(TorchFunctionMode):
+    """Records where CPU tensors are made while code runs, and which one broke a meta operation."""
+
+    def __init__(self, student_files: tuple[str, ...]):
+        super().__init__()
+        self.student_files = student_files
+        self.made: list[tuple[_Tensor, dict]] = []   # (tensor, origin), kept alive: ids stay valid
+        self.culprit: dict | None = None
+        self.reads: list[str] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name in _READS and args and isinstance(args[0], _Tensor) and args[0].device.type == META:
+            if len(self.reads) < 8:
+                self.reads.append(name)
+            if name == "numpy":
+                raise RuntimeError("cannot read the values of a meta tensor (numpy)")
+            return _READS[name]
+        try:
+            out = func(*args, **kwargs)
+        except RuntimeError as exc:
+            if self.culprit is None and _is_device_error(exc):
+                self.culprit = self._blame(name, args, kwargs)
+            raise
+        for t in _tensors(out):
+            if t.device.type == "cpu" and t.dim() > 0 and len(self.made) < MAX_ORIGINS:
+                self.made.append((t, self._origin(name)))
+        return out
+
+    def origin_of(self, tensor: _Tensor) -> dict | None:
+        for t, origin in self.made:
+            if t is tensor:
+                return origin
+        return None
+
+    def _blame(self, name: str, args, kwargs) -> dict:
+        for t in _tensors(list(args) + list(kwargs.values())):
+            if t.device.type == "cpu" and t.dim() > 0:
+                origin = self.origin_of(t)
+                if origin is not None:
+                    return dict(origin, used_in=self._origin(name))
+                return {"call": "a CPU tensor", "shape": list(t.shape), "used_in": self._origin(name)}
+        return {"call": "a CPU tensor", "used_in": self._origin(name)}
+
+    def _origin(self, call: str) -> dict:
+        """The innermost frame of the student's code: its function, line and code."""
+        frame = _getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if filename.startswith(self.student_files) and not filename.startswith(
+                    ("<frozen", "<string>")):
+                return {"call": call, "file": filename.strip("<>").rsplit("/", 1)[-1],
+                        "function": getattr(frame.f_code, "co_qualname", frame.f_code.co_name),
+                        "line": frame.f_lineno,
+                        "code": linecache.getline(filename, frame.f_lineno).strip()[:160]}
+            frame = frame.f_back
+        return {"call": call}
+
+
+def to_meta(*modules: torch.nn.Module) -> None:
+    """Move the grader's stand-in networks to ``meta`` (their weights become shapes only)."""
+    for m in modules:
+        m.to(META)
+
+
+def observe_on_meta(fn, *args, student_files: tuple[str, ...] = ("<",), **kwargs) -> dict:
+    """Call ``fn(*args, **kwargs)`` under a :class:`MetaTracker`; report what stayed on the CPU.
+
+    The student's own NotImplementedError propagates (the check then says "not implemented").
+    """
+    tracker = MetaTracker(student_files)
+    report: dict = {}
+    try:
+        with tracker:
+            out = fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        if "meta" in str(exc).lower() or "Meta" in str(exc):
+            return {"ok": True, "unsupported": str(exc)[:200]}  # an op meta cannot run: no verdict
+        raise
+    except RuntimeError as exc:
+        if not _is_device_error(exc):
+            if "meta" in str(exc):
+                return {"ok": True, "unsupported": str(exc)[:200]}
+            raise
+        return {"ok": False, "error": str(exc)[:300], "culprit": tracker.culprit}
+    returned = [t.device.type for t in _tensors(out)]
+    report.update(ok=True, returned=returned, reads=tracker.reads)
+    for t in _tensors(out):
+        if t.device.type != META:
+            report.update(ok=False, culprit=tracker.origin_of(t) or {"call": "a CPU tensor"},
+                          returned_cpu=True)
+            break
+    report["result"] = out  # popped by the caller: it may want to inspect the output further
+    return report
+
+
+def observation(report: dict) -> dict:
+    """The plain-data part of :func:`observe_on_meta`'s report (without the result object)."""
+    return {k: v for k, v in report.items() if k != "result"}
+
+
+# --- judging (in the grader) -----------------------------------------------------------
+
+def culprit_text(culprit) -> str:
+    """"`labels = torch.ones(n, 1)` (get_disc_loss, line 7)" for feedback."""
+    if not isinstance(culprit, dict):
+        return "a tensor"
+    code = str(culprit.get("code") or "")
+    call = str(culprit.get("call") or "a tensor")
+    where = ""
+    if culprit.get("function") or culprit.get("line"):
+        fn = str(culprit.get("function") or "")
+        fn = "" if fn == "<module>" else f"{fn}, "
+        where = f" ({fn}line {culprit.get('line')})"
+    if code:
+        return f"`{code}`{where}"
+    return f"torch.{call}(...){where}" if call.isidentifier() else f"{call}{where}"
+
+
+def judge_on_meta(report, function: str, device_hint: str) -> Verdict:
+    """A verdict on :func:`observe_on_meta`'s report for the student's ``function``."""
+    if not isinstance(report, dict):
+        return Verdict(False, "The grader could not read the device check's observation.")
+    if report.get("ok") is True:
+        return Verdict(True)
+    culprit = report.get("culprit")
+    made = culprit_text(culprit)
+    if report.get("returned_cpu"):
+        return Verdict(False, f"{function} was given device='meta' (the grader's stand-in for a "
+                       f"GPU) but returned a tensor on the CPU, made by {made}: on a GPU this "
+                       f"crashes the training loop. {device_hint}")
+    used = culprit.get("used_in") if isinstance(culprit, dict) else None
+    used_text = ""
+    if isinstance(used, dict) and used.get("code") and used.get("code") != culprit.get("code"):
+        used_text = f", and then used with the model's tensors in {culprit_text(used)}"
+    return Verdict(False, f"With its inputs on the device 'meta' (the grader's stand-in for a GPU), "
+                   f"{function} made a tensor on the CPU with {made}{used_text}, so on a GPU it "
+                   f"fails with \"Expected all tensors to be on the same device\". {device_hint}")

@@ -1,0 +1,296 @@
+"""Grade what the student wrote: notebooks whose metadata was lost, copied or rebuilt.
+
+Every fixture starts from a reference notebook (full marks) and does what an editor or a student
+does to it: strip nbgrader metadata (VS Code), paste everything into one cell, follow the seed's
+own layout, duplicate a cell, turn one into Markdown, redefine a function later, add noisy cells.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from helpers import by_name, full_marks
+
+from autograder.grade import grade, spec
+from autograder.paths import solution_dir
+
+NOTEBOOKS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan"]
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def reference(assignment: str) -> dict:
+    return json.loads((solution_dir(assignment) / spec(assignment).NOTEBOOK).read_text())
+
+
+def write(assignment: str, nb: dict, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / spec(assignment).NOTEBOOK).write_text(json.dumps(nb))
+    return dest
+
+
+def gid(cell: dict) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def code_cell(source: str) -> dict:
+    return {"cell_type": "code", "metadata": {}, "source": source, "outputs": [],
+            "execution_count": None}
+
+
+def stripped(nb: dict) -> dict:
+    """What VS Code and copy-paste leave: no cell metadata at all."""
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        cell["metadata"] = {}
+    return nb
+
+
+def one_cell(nb: dict) -> dict:
+    """Every code cell pasted, in order, into one cell of a fresh notebook."""
+    code = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    return dict(nb, cells=[code_cell("\n\n".join(code))])
+
+
+def edited(nb: dict, cell_id: str, old: str, new: str) -> dict:
+    nb = copy.deepcopy(nb)
+    cell = next(c for c in nb["cells"] if gid(c) == cell_id)
+    source = "".join(cell["source"])
+    assert old in source, f"{old!r} not in cell {cell_id}"
+    cell["source"] = source.replace(old, new)
+    return nb
+
+
+def insert_after(nb: dict, cell_id: str, cell: dict) -> dict:
+    nb = copy.deepcopy(nb)
+    index = next(i for i, c in enumerate(nb["cells"]) if gid(c) == cell_id)
+    nb["cells"].insert(index + 1, cell)
+    return nb
+
+
+def failed(result) -> dict[str, str]:
+    return {c.name: c.message for c in result.checks if not c.passed}
+
+
+def matching_of(result) -> dict[str, str]:
+    return {m["cell"]: m["how"] for m in result.matching}
+
+
+# --- a correct notebook gets full marks, whatever the metadata ---------------------------
+
+@pytest.mark.parametrize("assignment", NOTEBOOKS)
+def test_metadata_stripped_keeps_full_marks(assignment, tmp_path):
+    result = grade(assignment, write(assignment, stripped(reference(assignment)), tmp_path))
+    assert not failed(result), failed(result)
+    assert result.score == full_marks(assignment)
+    assert set(matching_of(result).values()) == {"name"}
+    assert any("no nbgrader id" in n for n in result.notes), result.notes
+
+
+@pytest.mark.parametrize("assignment", NOTEBOOKS)
+def test_all_code_in_one_cell_keeps_full_marks(assignment, tmp_path):
+    result = grade(assignment, write(assignment, one_cell(reference(assignment)), tmp_path))
+    assert not failed(result), failed(result)
+    assert result.score == full_marks(assignment)
+
+
+def test_seed_004_layout_keeps_full_marks(tmp_path):
+    """Seed 004's own cells in its order: MNIST download, device='cuda', its test cells, the
+    unguarded 200-epoch loop, plus our update_generator. Each noisy cell costs only a note."""
+    dest = tmp_path / "seed"
+    dest.mkdir()
+    shutil.copy(FIXTURES / "first_gan_seed004_layout.ipynb", dest / "first_gan.ipynb")
+    result = grade("first_gan", dest)
+    assert not failed(result), failed(result)
+    assert result.score == full_marks("first_gan")
+    notes = "\n".join(result.notes)
+    assert "NVIDIA" in notes or "cuda" in notes.lower(), notes        # test_get_noise(..., 'cuda')
+    assert "downloading" in notes.lower() or "MNIST" in notes, notes  # the download cell
+    assert "Did not finish within" in notes, notes                    # the training loop
+    assert result.seconds < 120
+
+
+# --- the cells a student duplicates, converts or redefines ---------------------------------
+
+def test_duplicated_cell_grades_the_last_one(tmp_path):
+    nb = reference("first_gan")
+    noise = next(c for c in nb["cells"] if gid(c) == "get_noise")
+    second = copy.deepcopy(noise)
+    second["source"] = "".join(second["source"]).replace("torch.randn(", "torch.rand(")
+    nb = insert_after(nb, "get_noise", second)
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    checks = by_name(result)
+    assert not checks["get_noise"].passed and "torch.rand" in checks["get_noise"].message
+    assert any("2 code cells have the id get_noise" in n for n in result.notes), result.notes
+    assert matching_of(result)["get_noise"] == "name"
+    # the mistake costs get_noise's own checks only: the losses use the grader's get_noise
+    assert set(failed(result)) == {"get_noise", "get_noise_hidden"}, failed(result)
+
+
+def test_duplicated_cell_with_the_fix_second_keeps_full_marks(tmp_path):
+    nb = edited(reference("first_gan"), "get_noise", "torch.randn(", "torch.rand(")
+    fixed = copy.deepcopy(next(c for c in reference("first_gan")["cells"] if gid(c) == "get_noise"))
+    nb = insert_after(nb, "get_noise", fixed)
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    assert not failed(result), failed(result)
+
+
+def test_cell_turned_into_markdown_is_missing_in_those_words(tmp_path):
+    nb = reference("first_gan")
+    for cell in nb["cells"]:
+        if gid(cell) == "get_noise":
+            cell["cell_type"] = "markdown"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    checks = by_name(result)
+    message = checks["get_noise"].message
+    assert "Your notebook defines no `get_noise`" in message, message
+    assert "NotImplementedError" not in message
+    assert any("now a markdown cell" in n for n in result.notes), result.notes
+    assert matching_of(result)["get_noise"] == "missing"
+    assert {name for name in failed(result)} == {
+        "get_noise", "get_noise_hidden", "get_noise_device"}, failed(result)
+
+
+def test_later_redefinition_is_the_one_graded(tmp_path):
+    buggy = code_cell("def get_disc_loss(gen, disc, criterion, real, num_images, z_dim, device):\n"
+                      "    fake = gen(get_noise(num_images, z_dim, device)).detach()\n"
+                      "    pred_fake, pred_real = disc(fake), disc(real)\n"
+                      "    return (criterion(pred_fake, torch.zeros_like(pred_fake))\n"
+                      "            + criterion(pred_real, torch.ones_like(pred_real)))\n")
+    nb = insert_after(reference("first_gan"), "get_gen_loss", buggy)
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    checks = by_name(result)
+    assert not checks["get_disc_loss_value"].passed
+    assert "SUM" in checks["get_disc_loss_value"].message
+
+
+def test_missing_function_says_so_not_not_implemented(tmp_path):
+    nb = reference("first_gan")
+    nb["cells"] = [c for c in nb["cells"] if gid(c) != "get_gen_loss"]
+    result = grade("first_gan", write("first_gan", stripped(nb), tmp_path))
+    checks = by_name(result)
+    for name in ("get_gen_loss_value", "get_gen_loss_gradient"):
+        assert "Your notebook defines no `get_gen_loss`" in checks[name].message
+    # update_generator is graded with the grader's get_gen_loss: it keeps its points
+    assert checks["update_generator_isolation"].passed, checks["update_generator_isolation"].message
+
+
+# --- noisy extra cells cannot sink a correct grade ---------------------------------------
+
+NOISE = [
+    "!pip install torch\n%matplotlib inline\nimport torch",
+    "from torchvision.datasets import MNIST\nfrom torchvision import transforms\n"
+    "data = MNIST('.', download=True, transform=transforms.ToTensor())",
+    "gen = gen.cuda()",
+    "for epoch in range(200):\n    for real, _ in dataloader:\n"
+    "        update_generator(gen, disc, gen_opt, criterion, len(real), z_dim, device)",
+    "while True:\n    pass",
+    "print(get_noise(3, 2))\nassert False, 'my own test failed'\nprint('after')",
+]
+
+
+def test_noisy_extra_cells_cost_notes_not_points(tmp_path):
+    nb = reference("first_gan")
+    for source in reversed(NOISE):
+        nb = insert_after(nb, "update_generator", code_cell(source))
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    assert not failed(result), failed(result)
+    notes = "\n".join(result.notes)
+    assert notes.count("Did not finish within") == 2, notes          # the loop and `while True`
+    assert "my own test failed" in notes
+    assert result.seconds < 150
+
+
+def test_one_failing_statement_does_not_stop_the_definitions_after_it(tmp_path):
+    nb = reference("first_gan")
+    for cell in nb["cells"]:
+        if gid(cell) == "get_noise":
+            cell["source"] = ("data = open('/no/such/mnist.gz').read()  # works at home\n"
+                              + "".join(cell["source"]))
+    result = grade("first_gan", write("first_gan", stripped(nb), tmp_path))
+    assert not failed(result), failed(result)
+    assert any("FileNotFoundError" in n for n in result.notes), result.notes
+
+
+# --- one mistake costs one function's points ---------------------------------------------
+
+def test_one_wrong_loss_costs_only_its_own_checks(tmp_path):
+    nb = edited(reference("first_gan"), "get_gen_loss", "torch.full_like(pred_fake, REAL_LABEL)",
+                "torch.zeros_like(pred_fake)")
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    assert set(failed(result)) == {"get_gen_loss_value", "get_gen_loss_value_hidden"}, failed(result)
+
+
+def test_a_loss_returned_as_float_blocks_the_training_check_without_charging_it(tmp_path):
+    nb = edited(reference("first_gan"), "get_gen_loss", "    return gen_loss",
+                "    return gen_loss.item()")
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    checks = by_name(result)
+    assert checks["update_generator_isolation"].passed
+    assert "Blocked by `get_gen_loss`" in checks["training_steps"].message
+    assert checks["training_steps"].score == checks["training_steps"].max_score
+
+
+def test_a_kept_stand_in_earns_nothing(tmp_path):
+    """update_generator keeps the grader's get_gen_loss; get_gen_loss then returns its values."""
+    nb = edited(reference("first_gan"), "update_generator", "    gen_opt.zero_grad()\n",
+                "    global _kept\n    if '_kept' not in globals():  # the first call: the grader's\n"
+                "        _kept = get_gen_loss\n    gen_opt.zero_grad()\n")
+    nb = edited(nb, "get_gen_loss", '    """Return the loss of the generator given inputs.',
+                "    if '_kept' in globals():\n"
+                "        return _kept(gen, disc, criterion, num_images, z_dim, device)\n"
+                "    return torch.tensor(0.0, requires_grad=True)\n"
+                '    """Return the loss of the generator given inputs.')
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    checks = by_name(result)
+    for name in ("get_gen_loss_value", "get_gen_loss_value_hidden", "get_gen_loss_gradient"):
+        assert not checks[name].passed, name
+    assert "kept and called after its check" in checks["training_steps"].message
+
+
+# --- device bugs on a CPU-only grader ----------------------------------------------------
+
+DEVICE_BUGS = [
+    ("get_noise", "torch.randn(n_samples, z_dim, device=device)", "torch.randn(n_samples, z_dim)",
+     "torch.randn(n_samples, z_dim)"),
+    ("get_disc_loss", "torch.full_like(pred_fake, FAKE_LABEL)", "torch.zeros(num_images, 1)",
+     "torch.zeros(num_images, 1)"),
+    ("get_disc_loss", "noise = get_noise(num_images, z_dim, device)",
+     "noise = torch.randn(num_images, z_dim)", "noise on the CPU"),
+    ("get_gen_loss", "torch.full_like(pred_fake, REAL_LABEL)", "torch.ones(num_images, 1)",
+     "torch.ones(num_images, 1)"),
+]
+
+
+@pytest.mark.parametrize("cell, old, new, says", DEVICE_BUGS, ids=lambda x: str(x)[:24])
+def test_device_ignored_loses_the_device_check_and_names_the_tensor(cell, old, new, says, tmp_path):
+    result = grade("first_gan", write("first_gan", edited(reference("first_gan"), cell, old, new),
+                                      tmp_path))
+    check = by_name(result)[f"{cell}_device"]
+    assert not check.passed
+    assert says in check.message, check.message
+    assert set(failed(result)) == {f"{cell}_device"}, failed(result)
+
+
+# --- the report says how every cell was found --------------------------------------------
+
+def test_results_json_says_how_each_cell_was_found(tmp_path):
+    nb = stripped(reference("first_gan"))
+    nb["cells"] = [c for c in nb["cells"]
+                   if "def get_noise" not in "".join(c["source"])]
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    output = result.to_gradescope()["output"]
+    assert "How your cells were found:" in output
+    assert "Generator: by the names it defines, from your cell" in output
+    assert "get_noise: missing" in output
+
+
+def test_reference_cells_are_matched_by_id(reference_results):
+    result = reference_results("first_gan")
+    assert set(matching_of(result).values()) == {"id"}
+    assert "by its id" in result.to_gradescope()["output"]
