@@ -7,7 +7,6 @@ import json
 import shutil
 
 import pytest
-
 from helpers import full_marks
 
 from autograder import batch

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import full_marks
 
 from autograder.__main__ import main

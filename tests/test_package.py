@@ -21,8 +21,8 @@ from autograder.__main__ import build_parser, main
 from autograder.package import COURSE, PackageError, package
 from autograder.paths import REPO, release_dir, solution_dir
 from autograder.render import html, markdown, write_feedback
-from tests.test_cli import validate_gradescope
 from tests.helpers import full_marks
+from tests.test_cli import validate_gradescope
 
 ASSIGNMENT = "first_gan"
 FULL_MARKS = full_marks(ASSIGNMENT)
