@@ -73,6 +73,8 @@ def tensor_info(t: torch.Tensor, values: int = 0) -> dict:
             "has_graph": t.grad_fn is not None,
         }
         numeric = d.is_floating_point() or d.dtype in (torch.int64, torch.int32, torch.uint8)
+        if d.device.type == "meta":  # shapes only (the device probe): no values to summarise
+            return info
         if _numel(d) and numeric:
             f = _cpu(_double(d))
             info.update(

@@ -211,7 +211,7 @@ def make_real_and_fake(N: int, generator_model: nn.Module) -> tuple[torch.Tensor
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_make_real_and_fake", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_make_real_and_fake", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 score = check("training_a_gan", "make_real_and_fake", globals())
 score
 
@@ -254,7 +254,7 @@ def train_discriminator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.M
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_train_discriminator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_train_discriminator", "locked": true, "points": 6, "schema_version": 3, "solution": false}
 score = check("training_a_gan", "train_discriminator", globals())
 score
 
@@ -314,7 +314,7 @@ def train_generator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.Modul
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_train_generator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_train_generator", "locked": true, "points": 6, "schema_version": 3, "solution": false}
 score = check("training_a_gan", "train_generator", globals())
 score
 

@@ -40,6 +40,8 @@ from autograder.checks import (
 from autograder.child import describe_error
 from autograder.feedback import where_text
 from autograder.fixtures import ConstantGenerator, LinearDiscriminator, real_images
+from autograder.probes import device as meta
+from autograder.probes.standins import StandInExpired
 
 NOTEBOOK = "training_a_gan.ipynb"
 
@@ -102,13 +104,21 @@ class StandIns:
         self.sample_calls: list = []
         self.batch_calls: list = []
         self.saved: dict = {}
+        self.expired = False
+
+    def _check_lease(self, name: str) -> None:
+        if self.expired:
+            raise StandInExpired(f"the grader's own `{name}` was kept and called after its check "
+                                 "had ended: your code must compute its own results")
 
     def sample_mnist(self, N):
+        self._check_lease("sample_mnist")
         if len(self.sample_calls) < MAX_RECORDS:
             self.sample_calls.append(N if isinstance(N, int) and not isinstance(N, bool) else repr(N)[:40])
         return real_batch(int(N), self.seed)
 
     def make_real_and_fake(self, N, generator_model):
+        self._check_lease("make_real_and_fake")
         if len(self.batch_calls) < MAX_RECORDS:
             self.batch_calls.append(N if isinstance(N, int) and not isinstance(N, bool) else repr(N)[:40])
         N = int(N)
@@ -127,6 +137,7 @@ class StandIns:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.expired = True
         for name, value in self.saved.items():
             if value is _ABSENT:
                 self.ns.pop(name, None)
@@ -399,6 +410,47 @@ def _judge_cuda(cuda) -> Verdict:
         return Verdict(False, f"With the generator on a GPU, X is on {cuda.get('X')} and y on "
                        f"{cuda.get('y')}, expected both on cuda: {device_hint}.")
     return Verdict(True)
+
+
+# --- devices: the same calls with the networks on `meta` ---------------------------------
+
+DEVICE_HINTS = {
+    "make_real_and_fake": "Create the labels and the noise on the generator's device, "
+                          "device = next(generator_model.parameters()).device, and move the real "
+                          "images there with .to(device).",
+    "train_discriminator": "Make every new tensor on the networks' device (for example "
+                           "torch.ones_like(scores)).",
+    "train_generator": "Make every new tensor on the networks' device (for example "
+                       "torch.ones_like(scores)).",
+}
+
+
+def observe_device(ns: dict, p: dict) -> dict:
+    fn = ob.need(ns, p["function"])
+    gen, disc = NoiseRecordingGenerator(p["seed"]), RecordingDiscriminator(p["seed"])
+    meta.to_meta(gen, disc)
+    ob.seed_all(p["seed"])
+    if p["function"] == "make_real_and_fake":
+        with StandIns(ns, p["seed"]):
+            report = meta.observe_on_meta(fn, p["n"], gen)
+    else:
+        own = disc if p["function"] == "train_discriminator" else gen
+        opt = torch.optim.SGD(own.parameters(), lr=0.1)
+        with StandIns(ns, p["seed"], shuffle=True):
+            report = meta.observe_on_meta(fn, p["n"], opt, gen, disc)
+    report.pop("result", None)
+    report["noise_devices"] = [info.get("device") for info in gen.noise]
+    return report
+
+
+def judge_device(obs: dict, p: dict) -> Verdict:
+    fn = p["function"]
+    verdict = meta.judge_on_meta(obs, fn, DEVICE_HINTS[fn])
+    if verdict.passed and any(d != meta.META for d in obs.get("noise_devices") or []):
+        return Verdict(False, f"{fn} gave the generator noise on the CPU although the generator "
+                       "is on the device 'meta' (the grader's stand-in for a GPU): "
+                       + DEVICE_HINTS["make_real_and_fake"])
+    return verdict
 
 
 # --- train_discriminator / train_generator ----------------------------------------------
@@ -732,6 +784,12 @@ def _step(function: str, seed: int, n: int) -> dict:
     return {"function": function, "seed": seed, "n": n}
 
 
+def _device_check(function: str, seed: int, n: int) -> Check:
+    return Check(f"{function}_device", function,
+                 f"{function}: works on the networks' device (checked on `meta`)", 1.0,
+                 observe_device, judge_device, {"function": function, "seed": seed, "n": n})
+
+
 CHECKS: list[Check] = [
     _network("make_generator_structure", "make_generator",
              "make_generator: Tanh + Unflatten ending, images (N, 28, 28) in [-1, 1]",
@@ -749,6 +807,7 @@ CHECKS: list[Check] = [
           observe_real_and_fake, judge_real_and_fake, {"seed": 5, "n": 4}),
     Check("make_real_and_fake_hidden", "make_real_and_fake", "make_real_and_fake with another N",
           1.0, observe_real_and_fake, judge_real_and_fake, {"seed": 6, "n": 9}, HIDDEN),
+    _device_check("make_real_and_fake", 15, 4),
     Check("train_discriminator_loss", "train_discriminator",
           "train_discriminator: BCE of the mixed batch, returned as a float", 1.0,
           observe_train_step, judge_discriminator_loss, _step("train_discriminator", 7, 5)),
@@ -762,6 +821,7 @@ CHECKS: list[Check] = [
           "train_discriminator with another batch size", 1.0,
           observe_train_step, judge_discriminator_hidden, _step("train_discriminator", 10, 11),
           HIDDEN),
+    _device_check("train_discriminator", 16, 5),
     Check("train_generator_loss", "train_generator",
           "train_generator: -mean log D(G(z)) of the fakes (by label), as a float", 1.0,
           observe_train_step, judge_generator_loss, _step("train_generator", 11, 5)),
@@ -770,7 +830,10 @@ CHECKS: list[Check] = [
           observe_train_step, judge_updates, _step("train_generator", 12, 5)),
     Check("training_steps", "train_generator",
           "three training steps with your networks: finite losses, right network updated", 1.0,
-          observe_training, judge_training, {"seed": 13, "n": 16, "steps": 3}),
+          observe_training, judge_training, {"seed": 13, "n": 16, "steps": 3},
+          uses=("make_generator", "make_discriminator", "make_real_and_fake",
+                "train_discriminator")),
     Check("train_generator_hidden", "train_generator", "train_generator with another batch size",
           1.0, observe_train_step, judge_generator_hidden, _step("train_generator", 14, 7), HIDDEN),
+    _device_check("train_generator", 17, 5),
 ]

@@ -78,7 +78,11 @@ class MetaTracker(TorchFunctionMode):
             raise
         for t in _tensors(out):
             if t.device.type == "cpu" and t.dim() > 0 and len(self.made) < MAX_ORIGINS:
-                self.made.append((t, self._origin(name)))
+                # A CPU tensor computed from CPU tensors keeps the origin of the first one: the
+                # feedback names the line that made the data (torch.ones), not torch.cat.
+                root = next((o for a in _tensors(list(args) + list(kwargs.values()))
+                             if a.device.type == "cpu" and (o := self.origin_of(a))), None)
+                self.made.append((t, root or self._origin(name)))
         return out
 
     def origin_of(self, tensor: _Tensor) -> dict | None:
@@ -106,9 +110,17 @@ class MetaTracker(TorchFunctionMode):
                 return {"call": call, "file": filename.strip("<>").rsplit("/", 1)[-1],
                         "function": getattr(frame.f_code, "co_qualname", frame.f_code.co_name),
                         "line": frame.f_lineno,
-                        "code": linecache.getline(filename, frame.f_lineno).strip()[:160]}
+                        "code": _code_line(filename, frame.f_lineno)}
             frame = frame.f_back
         return {"call": call}
+
+
+def _code_line(filename: str, line: int) -> str:
+    """The student's line, without its trailing comment."""
+    code = linecache.getline(filename, line).strip()
+    if "  #" in code:
+        code = code.split("  #", 1)[0].rstrip()
+    return code[:160]
 
 
 def to_meta(*modules: torch.nn.Module) -> None:
@@ -180,9 +192,9 @@ def judge_on_meta(report, function: str, device_hint: str) -> Verdict:
     culprit = report.get("culprit")
     made = culprit_text(culprit)
     if report.get("returned_cpu"):
-        return Verdict(False, f"{function} was given device='meta' (the grader's stand-in for a "
-                       f"GPU) but returned a tensor on the CPU, made by {made}: on a GPU this "
-                       f"crashes the training loop. {device_hint}")
+        return Verdict(False, f"With its inputs on the device 'meta' (the grader's stand-in for a "
+                       f"GPU), {function} returned a tensor on the CPU, made by {made}: on a GPU "
+                       f"this crashes the training loop. {device_hint}")
     used = culprit.get("used_in") if isinstance(culprit, dict) else None
     used_text = ""
     if isinstance(used, dict) and used.get("code") and used.get("code") != culprit.get("code"):

@@ -238,7 +238,7 @@ def make_real_and_fake(N: int, generator_model: nn.Module) -> tuple[torch.Tensor
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_make_real_and_fake", "locked": true, "points": 3, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_make_real_and_fake", "locked": true, "points": 4, "schema_version": 3, "solution": false}
 score = check("training_a_gan", "make_real_and_fake", globals())
 ### BEGIN HIDDEN TESTS
 score += check("training_a_gan", "make_real_and_fake", globals(), hidden=True)
@@ -296,7 +296,7 @@ def train_discriminator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.M
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_train_discriminator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_train_discriminator", "locked": true, "points": 6, "schema_version": 3, "solution": false}
 score = check("training_a_gan", "train_discriminator", globals())
 ### BEGIN HIDDEN TESTS
 score += check("training_a_gan", "train_discriminator", globals(), hidden=True)
@@ -370,7 +370,7 @@ def train_generator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.Modul
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_train_generator", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_train_generator", "locked": true, "points": 6, "schema_version": 3, "solution": false}
 score = check("training_a_gan", "train_generator", globals())
 ### BEGIN HIDDEN TESTS
 score += check("training_a_gan", "train_generator", globals(), hidden=True)
