@@ -132,7 +132,7 @@ def test_reference_scores_full_marks(reference_results):
     result = reference_results(A)
     failed = {c.name: c.message for c in result.checks if not c.passed}
     assert not failed, f"the reference solution fails: {failed}"
-    assert result.score == result.max_score == 16
+    assert result.score == result.max_score == 18
 
 
 def test_release_scores_zero_with_not_implemented_feedback(release_results):

@@ -282,7 +282,7 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, images: t
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_discriminator_step", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_discriminator_step", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 score = check("dropout_gan", "discriminator_step", globals())
 score
 
@@ -333,7 +333,7 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, batch_size: i
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_generator_step", "locked": true, "points": 4, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_generator_step", "locked": true, "points": 5, "schema_version": 3, "solution": false}
 score = check("dropout_gan", "generator_step", globals())
 score
 

@@ -43,6 +43,7 @@ from autograder.checks import (
 from autograder.child import describe_error
 from autograder.feedback import where_text
 from autograder.fixtures import ConstantGenerator, LinearDiscriminator, real_images
+from autograder.probes import device as meta
 
 NOTEBOOK = "dropout_gan.ipynb"
 
@@ -685,6 +686,48 @@ def judge_generator_step_hidden(obs: dict, p: dict) -> Verdict:
     return _first_failure(obs, p, (judge_generator_loss, judge_updates))
 
 
+# --- devices: the same calls with the networks on `meta` ---------------------------------
+
+DEVICE_HINTS = {
+    "discriminator_step": "Make the noise and the labels on the images' device: "
+                          "torch.randn(..., device=images.device) and torch.ones_like(pred) / "
+                          "torch.full_like(pred, REAL_LABEL).",
+    "generator_step": "Make the noise on the device you are given, torch.randn(batch_size, "
+                      "latent_dim, device=device), and the labels with torch.ones_like(pred).",
+}
+
+
+def observe_device(ns: dict, p: dict) -> dict:
+    fn = p["function"]
+    step = ob.need(ns, fn)
+    gen, disc = RecordingGenerator(p["seed"]), LinearDiscriminator(PIXELS, p["seed"])
+    meta.to_meta(gen, disc)
+    own = disc if fn == "discriminator_step" else gen
+    opt = torch.optim.SGD(own.parameters(), lr=0.1)
+    ob.seed_all(p["seed"])
+    if fn == "discriminator_step":
+        images = real_batch(p["n"], p["seed"]).to(meta.META)
+        report = meta.observe_on_meta(step, gen, disc, images, opt, nn.BCEWithLogitsLoss(),
+                                      p["latent_dim"])
+    else:
+        report = meta.observe_on_meta(step, gen, disc, p["n"], opt, nn.BCEWithLogitsLoss(),
+                                      p["latent_dim"], meta.META)
+    report.pop("result", None)
+    report["noise_devices"] = [info.get("device") for info in gen.noise]
+    return report
+
+
+def judge_device(obs: dict, p: dict) -> Verdict:
+    fn = p["function"]
+    verdict = meta.judge_on_meta(obs, fn, DEVICE_HINTS[fn])
+    if verdict.passed and any(d != meta.META for d in obs.get("noise_devices") or []):
+        return Verdict(False, f"{fn} gave the generator noise on the CPU"
+                       f"{meta.noise_on_cpu_text(obs)} although the networks "
+                       "are on the device 'meta' (the grader's stand-in for a GPU). "
+                       + DEVICE_HINTS[fn])
+    return verdict
+
+
 # --- a short training run with the student's own networks --------------------------------
 
 def _training_steps(ns: dict, p: dict, device: str) -> dict:
@@ -832,6 +875,9 @@ CHECKS: list[Check] = [
           observe_step, judge_updates, _step(DS, 11, 8, 12)),
     Check("discriminator_step_hidden", DS, "discriminator_step with another batch and latent_dim",
           1.0, observe_step, judge_discriminator_step_hidden, _step(DS, 12, 13, 5), HIDDEN),
+    Check("discriminator_step_device", DS,
+          "discriminator_step: works on the networks' device (checked on `meta`)", 1.0,
+          observe_device, judge_device, _step(DS, 17, 4, 6)),
     Check("generator_step_loss", GS,
           "generator_step: BCE(D(G(z)), 1) on known inputs, as a float", 1.0,
           observe_step, judge_generator_loss, _step(GS, 13, 8, 12)),
@@ -841,7 +887,11 @@ CHECKS: list[Check] = [
     Check("training_steps", GS,
           "three training steps with your networks: finite losses, each network changes only "
           "in its own step", 1.0, observe_training, judge_training,
-          {"seed": 15, "n": 16, "latent_dim": LATENT_DIM, "steps": 3}),
+          {"seed": 15, "n": 16, "latent_dim": LATENT_DIM, "steps": 3},
+          uses=(DISC, GEN, DS)),
     Check("generator_step_hidden", GS, "generator_step with another batch and latent_dim", 1.0,
           observe_step, judge_generator_step_hidden, _step(GS, 16, 6, 17), HIDDEN),
+    Check("generator_step_device", GS,
+          "generator_step: works on the device it is given (checked on `meta`)", 1.0,
+          observe_device, judge_device, _step(GS, 18, 4, 6)),
 ]

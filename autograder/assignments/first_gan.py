@@ -433,7 +433,8 @@ def judge_device(obs: dict, p: dict) -> Verdict:
     if not verdict.passed:
         return verdict
     if any(d != device.META for d in obs.get("noise_devices") or []):
-        return Verdict(False, f"{fn} gave the generator noise on the CPU although device='meta' "
+        return Verdict(False, f"{fn} gave the generator noise on the CPU"
+                       f"{device.noise_on_cpu_text(obs)} although device='meta' "
                        "(the grader's stand-in for a GPU) was passed: "
                        f"{DEVICE_HINTS['get_noise']}")
     return Verdict(True)

@@ -447,7 +447,8 @@ def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
     verdict = meta.judge_on_meta(obs, fn, DEVICE_HINTS[fn])
     if verdict.passed and any(d != meta.META for d in obs.get("noise_devices") or []):
-        return Verdict(False, f"{fn} gave the generator noise on the CPU although the generator "
+        return Verdict(False, f"{fn} gave the generator noise on the CPU"
+                       f"{meta.noise_on_cpu_text(obs)} although the generator "
                        "is on the device 'meta' (the grader's stand-in for a GPU): "
                        + DEVICE_HINTS["make_real_and_fake"])
     return verdict

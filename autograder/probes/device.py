@@ -150,7 +150,8 @@ def observe_on_meta(fn, *args, student_files: tuple[str, ...] = ("<",), **kwargs
             raise
         return {"ok": False, "error": str(exc)[:300], "culprit": tracker.culprit}
     returned = [t.device.type for t in _tensors(out)]
-    report.update(ok=True, returned=returned, reads=tracker.reads)
+    report.update(ok=True, returned=returned, reads=tracker.reads,
+                  made_on_cpu=_first_origins(tracker))
     for t in _tensors(out):
         if t.device.type != META:
             report.update(ok=False, culprit=tracker.origin_of(t) or {"call": "a CPU tensor"},
@@ -158,6 +159,27 @@ def observe_on_meta(fn, *args, student_files: tuple[str, ...] = ("<",), **kwargs
             break
     report["result"] = out  # popped by the caller: it may want to inspect the output further
     return report
+
+
+def _first_origins(tracker: MetaTracker, most: int = 3) -> list[dict]:
+    """Where the student's code made CPU tensors (each line once)."""
+    out, seen = [], set()
+    for _, origin in tracker.made:
+        key = (origin.get("file"), origin.get("line"))
+        if origin.get("code") and key not in seen:
+            seen.add(key)
+            out.append(origin)
+        if len(out) >= most:
+            break
+    return out
+
+
+def noise_on_cpu_text(report) -> str:
+    """" (made by `noise = torch.randn(n, z)` (line 4))" when the probe saw where."""
+    made = report.get("made_on_cpu") if isinstance(report, dict) else None
+    if isinstance(made, list) and made and isinstance(made[0], dict):
+        return f", made by {culprit_text(made[0])}"
+    return ""
 
 
 def observation(report: dict) -> dict:
