@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from autograder.probes import device
+
 
 class ConstantGenerator(nn.Module):
     """A generator whose images do not depend on the noise: ``sigmoid(image)`` repeated.
@@ -27,6 +29,7 @@ class ConstantGenerator(nn.Module):
         self.noise_devices: list[str] = []
 
     def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        device.seen_input(noise)  # on `meta`, the device probe names where CPU noise was made
         self.noise_shapes.append(list(noise.shape))
         self.noise_devices.append(noise.device.type)
         n = noise.shape[0]

@@ -321,7 +321,7 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
 # run of part (b) is not needed) and tells you what to fix. The grader asks the same questions on
 # other inputs.
 
-# %% nbgrader={"grade": true, "grade_id": "check_train", "locked": true, "points": 15, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_train", "locked": true, "points": 16, "schema_version": 3, "solution": false}
 score = check("gan_tutorial", "train", globals())
 score
 

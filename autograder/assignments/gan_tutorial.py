@@ -34,6 +34,7 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from autograder import observe as ob
+from autograder.probes import device as meta
 from autograder.checks import (
     HIDDEN,
     Check,
@@ -796,6 +797,46 @@ HIDDEN_RUN = _run(seed=7, n_images=130, epochs=2, lr=0.0005)            # 100 an
 VISIBLE_STUBS = _run(seed=11, n_images=24, epochs=1, lr=0.001, stubs=True)
 HIDDEN_STUBS = _run(seed=12, n_images=37, epochs=1, lr=0.002, stubs=True)
 
+# --- devices: one short run with the networks on `meta` ----------------------------------
+
+DEVICE_HINT = ("Make every new tensor on `device`: torch.randn(batch_size, NOISE_DIM, "
+               "device=device), labels with torch.ones(..., device=device) or torch.ones_like, "
+               "and move each batch of images with images.to(device).")
+
+
+def observe_device(ns: dict, p: dict) -> dict:
+    """``train`` for one epoch on a small dataset, stand-in networks and device on ``meta``."""
+    train = ob.need(ns, "train")
+    ob.seed_all(p["seed"])
+    gen, disc = stub_networks(p["seed"])
+    meta.to_meta(gen, disc)
+    n = p["n_images"]
+    data = TensorDataset(dataset_images(n, p["seed"]), torch.arange(n) % 10)
+    saved = ns.get("mnist_data", _ABSENT)
+    try:
+        ns["mnist_data"] = data
+        report = meta.observe_on_meta(train, gen, disc, meta.META, lr=p["lr"], num_epochs=1)
+    finally:
+        if saved is _ABSENT:
+            ns.pop("mnist_data", None)
+        else:
+            ns["mnist_data"] = saved
+    report.pop("result", None)
+    report.pop("returned", None)  # the history holds Python floats, not tensors
+    report["ok"] = report.get("ok") if not report.get("returned_cpu") else True
+    report["noise_devices"] = gen.noise_devices[:8]
+    return report
+
+
+def judge_device(obs: dict, p: dict) -> Verdict:
+    verdict = meta.judge_on_meta(obs, "train", DEVICE_HINT)
+    if verdict.passed and any(d != meta.META for d in obs.get("noise_devices") or []):
+        return Verdict(False, "train gave the generator noise on the CPU"
+                       f"{meta.noise_on_cpu_text(obs)} although device='meta' (the grader's "
+                       f"stand-in for a GPU) was passed. {DEVICE_HINT}")
+    return verdict
+
+
 CHECKS: list[Check] = [
     Check("train_discriminator_labels", "train",
           "train: the discriminator's labels (2N,) are 1 for real rows, 0 for fake rows, on device",
@@ -827,4 +868,6 @@ CHECKS: list[Check] = [
     Check("train_updates_hidden", "train",
           "train: isolated updates and clean gradients over two epochs", 1.0,
           observe_whole_run, judge_updates, HIDDEN_RUN, HIDDEN),
+    Check("train_device", "train", "train: works on the device it is given (checked on `meta`)",
+          1.0, observe_device, judge_device, {"seed": 13, "n_images": 150, "lr": 0.001}),
 ]

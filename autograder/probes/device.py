@@ -34,6 +34,16 @@ _Tensor = torch.Tensor
 _getframe = sys._getframe
 
 
+def _copies_to_cpu(name: str, args, kwargs) -> bool:
+    """``t.cpu()`` or ``t.to("cpu")`` (a meta tensor has no data to copy)."""
+    if name == "cpu":
+        return True
+    if name != "to":
+        return False
+    target = kwargs.get("device", args[1] if len(args) > 1 else None)
+    return str(target).split(":")[0] == "cpu" if target is not None else False
+
+
 def _is_device_error(exc: BaseException) -> bool:
     text = str(exc)
     return isinstance(exc, RuntimeError) and "meta" in text and any(w in text for w in _DEVICE_WORDS)
@@ -60,16 +70,20 @@ class MetaTracker(TorchFunctionMode):
         self.made: list[tuple[_Tensor, dict]] = []   # (tensor, origin), kept alive: ids stay valid
         self.culprit: dict | None = None
         self.reads: list[str] = []
+        self.cpu_inputs: list[dict] = []
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
-        if name in _READS and args and isinstance(args[0], _Tensor) and args[0].device.type == META:
-            if len(self.reads) < 8:
-                self.reads.append(name)
-            if name == "numpy":
-                raise RuntimeError("cannot read the values of a meta tensor (numpy)")
-            return _READS[name]
+        if args and isinstance(args[0], _Tensor) and args[0].device.type == META:
+            if name in _READS:
+                if len(self.reads) < 8:
+                    self.reads.append(name)
+                if name == "numpy":  # (values for a plot): zeros of the right shape
+                    return torch.zeros(args[0].shape, dtype=args[0].dtype).numpy()
+                return _READS[name]
+            if _copies_to_cpu(name, args, kwargs):  # `.cpu()` for a plot or a log: zeros
+                return torch.zeros(args[0].shape, dtype=args[0].dtype)
         try:
             out = func(*args, **kwargs)
         except RuntimeError as exc:
@@ -82,8 +96,21 @@ class MetaTracker(TorchFunctionMode):
                 # feedback names the line that made the data (torch.ones), not torch.cat.
                 root = next((o for a in _tensors(list(args) + list(kwargs.values()))
                              if a.device.type == "cpu" and (o := self.origin_of(a))), None)
-                self.made.append((t, root or self._origin(name)))
+                if root is None and self._called_by_student():
+                    root = self._origin(name)
+                if root is not None:  # (tensors made inside libraries, a DataLoader: not kept)
+                    self.made.append((t, root))
         return out
+
+    def _called_by_student(self) -> bool:
+        filename = _getframe(2).f_code.co_filename  # 0: here, 1: __torch_function__, 2: caller
+        return filename.startswith(self.student_files) and not filename.startswith(
+            ("<frozen", "<string>"))
+
+    def seen_input(self, tensor) -> None:
+        """A stand-in network was given ``tensor``: remember where a CPU one came from."""
+        if isinstance(tensor, _Tensor) and tensor.device.type == "cpu" and len(self.cpu_inputs) < 4:
+            self.cpu_inputs.append(self.origin_of(tensor) or {"call": "a CPU tensor"})
 
     def origin_of(self, tensor: _Tensor) -> dict | None:
         for t, origin in self.made:
@@ -123,6 +150,15 @@ def _code_line(filename: str, line: int) -> str:
     return code[:160]
 
 
+_CURRENT: MetaTracker | None = None
+
+
+def seen_input(tensor) -> None:
+    """Called by the grader's stand-in networks with their input (noise): see MetaTracker."""
+    if _CURRENT is not None:
+        _CURRENT.seen_input(tensor)
+
+
 def to_meta(*modules: torch.nn.Module) -> None:
     """Move the grader's stand-in networks to ``meta`` (their weights become shapes only)."""
     for m in modules:
@@ -134,24 +170,29 @@ def observe_on_meta(fn, *args, student_files: tuple[str, ...] = ("<",), **kwargs
 
     The student's own NotImplementedError propagates (the check then says "not implemented").
     """
+    global _CURRENT
     tracker = MetaTracker(student_files)
     report: dict = {}
     try:
+        _CURRENT = tracker
         with tracker:
             out = fn(*args, **kwargs)
     except NotImplementedError as exc:
         if "meta" in str(exc).lower() or "Meta" in str(exc):
-            return {"ok": True, "unsupported": str(exc)[:200]}  # an op meta cannot run: no verdict
+            # an operation meta cannot run: no verdict
+            return {"ok": True, "unsupported": str(exc)[:200], "cpu_inputs": tracker.cpu_inputs}
         raise
     except RuntimeError as exc:
         if not _is_device_error(exc):
             if "meta" in str(exc):
-                return {"ok": True, "unsupported": str(exc)[:200]}
+                return {"ok": True, "unsupported": str(exc)[:200], "cpu_inputs": tracker.cpu_inputs}
             raise
-        return {"ok": False, "error": str(exc)[:300], "culprit": tracker.culprit}
+        return {"ok": False, "error": str(exc)[:300], "culprit": tracker.culprit,
+                "cpu_inputs": tracker.cpu_inputs}
+    finally:
+        _CURRENT = None
     returned = [t.device.type for t in _tensors(out)]
-    report.update(ok=True, returned=returned, reads=tracker.reads,
-                  made_on_cpu=_first_origins(tracker))
+    report.update(ok=True, returned=returned, reads=tracker.reads, cpu_inputs=tracker.cpu_inputs)
     for t in _tensors(out):
         if t.device.type != META:
             report.update(ok=False, culprit=tracker.origin_of(t) or {"call": "a CPU tensor"},
@@ -161,22 +202,9 @@ def observe_on_meta(fn, *args, student_files: tuple[str, ...] = ("<",), **kwargs
     return report
 
 
-def _first_origins(tracker: MetaTracker, most: int = 3) -> list[dict]:
-    """Where the student's code made CPU tensors (each line once)."""
-    out, seen = [], set()
-    for _, origin in tracker.made:
-        key = (origin.get("file"), origin.get("line"))
-        if origin.get("code") and key not in seen:
-            seen.add(key)
-            out.append(origin)
-        if len(out) >= most:
-            break
-    return out
-
-
 def noise_on_cpu_text(report) -> str:
     """" (made by `noise = torch.randn(n, z)` (line 4))" when the probe saw where."""
-    made = report.get("made_on_cpu") if isinstance(report, dict) else None
+    made = report.get("cpu_inputs") if isinstance(report, dict) else None
     if isinstance(made, list) and made and isinstance(made[0], dict):
         return f", made by {culprit_text(made[0])}"
     return ""
@@ -202,6 +230,8 @@ def culprit_text(culprit) -> str:
         where = f" ({fn}line {culprit.get('line')})"
     if code:
         return f"`{code}`{where}"
+    if culprit.get("shape"):
+        return f"a tensor of shape {tuple(culprit['shape'])} that is still on the CPU"
     return f"torch.{call}(...){where}" if call.isidentifier() else f"{call}{where}"
 
 
@@ -218,6 +248,12 @@ def judge_on_meta(report, function: str, device_hint: str) -> Verdict:
                        f"GPU), {function} returned a tensor on the CPU, made by {made}: on a GPU "
                        f"this crashes the training loop. {device_hint}")
     used = culprit.get("used_in") if isinstance(culprit, dict) else None
+    if isinstance(culprit, dict) and not culprit.get("code") and isinstance(used, dict) \
+            and used.get("code"):
+        return Verdict(False, f"With its inputs on the device 'meta' (the grader's stand-in for "
+                       f"a GPU), {function} used {made} together with the model's tensors in "
+                       f"{culprit_text(used)}, so on a GPU it fails with \"Expected all tensors "
+                       f"to be on the same device\". {device_hint}")
     used_text = ""
     if isinstance(used, dict) and used.get("code") and used.get("code") != culprit.get("code"):
         used_text = f", and then used with the model's tensors in {culprit_text(used)}"
