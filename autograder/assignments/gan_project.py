@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from autograder import observe as ob
+from autograder.probes import device as meta
 from autograder.checks import (
     HIDDEN,
     Check,
@@ -81,6 +82,7 @@ class LinearGenerator(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         z = ob.as_tensor(z, "the generator's input z")
+        meta.seen_input(z)  # on `meta`, the device probe names where a CPU z was made
         if len(self.calls) < MAX_RECORDS:
             self.calls.append({**ob.tensor_info(z), "training": bool(self.training)})
         x = z @ self.weight                                              # (..., 784)
@@ -1177,6 +1179,61 @@ def judge_smoke(obs: dict, p: dict) -> Verdict:
     return Verdict(True)
 
 
+# --- devices: the same calls with the model on `meta` ------------------------------------
+
+DEVICE_HINTS = {
+    "sample": "Draw z on the model's device: torch.randn(batch_size, self.z_dim, "
+              "device=self.device).",
+    "interpolate": "Make z and the interpolation weights on the model's device: "
+                   "torch.randn(..., device=self.device), torch.linspace(..., device=self.device).",
+    "generator_step": "Draw z on the batch's device: torch.randn(..., device=x_real.device), and "
+                      "make the labels with torch.ones_like(logits).",
+    "discriminator_step": "Draw z on the batch's device: torch.randn(..., device=x_real.device), "
+                          "and make the labels with torch.ones_like / torch.zeros_like.",
+}
+
+
+def observe_device(ns: dict, p: dict) -> dict:
+    method, z_dim = p["method"], p["z_dim"]
+    gen = LinearGenerator(z_dim, p["seed"], tanh=True)
+    disc = LinearDiscriminator(PIXELS, p["seed"])
+    file, model = stub_gan(ns, z_dim, gen, disc)
+    model.to(meta.META)
+    model.train()
+    ob.seed_all(p["seed"])
+    fn = getattr(model, method)
+    if method == "sample":
+        args = (p["n"],)
+    elif method == "interpolate":
+        args = (p["n"], 2)
+    else:
+        args = (torch.zeros(p["n"], *IMAGE, device=meta.META),)
+    report = meta.observe_on_meta(fn, *args, student_files=_student_files(ns))
+    report.pop("result", None)
+    report["file"] = file
+    report["z_devices"] = [c.get("device") for c in gen.calls]
+    return report
+
+
+def judge_device(obs: dict, p: dict) -> Verdict:
+    method = p["method"]
+    verdict = meta.judge_on_meta(obs, method, DEVICE_HINTS[method])
+    if verdict.passed and any(d != meta.META for d in obs.get("z_devices") or []):
+        return Verdict(False, f"{method} gave the generator z on the CPU"
+                       f"{meta.noise_on_cpu_text(obs)} although the model is on the device "
+                       f"'meta' (the grader's stand-in for a GPU). {DEVICE_HINTS[method]}"
+                       f"{graded_note(obs)}")
+    if not verdict.passed:
+        return Verdict(False, verdict.message + graded_note(obs))
+    return verdict
+
+
+def _device_check(method: str, seed: int) -> Check:
+    return Check(f"{method}_device", method,
+                 f"{method}: works on the model's device (checked on `meta`)", 1.0,
+                 observe_device, judge_device, {"method": method, "seed": seed, "n": 4, "z_dim": 6})
+
+
 # --- the list --------------------------------------------------------------------------
 
 def _network(name: str, cls: str, title: str, seed: int, n: int, kwargs: dict, input_shape: list,
@@ -1237,6 +1294,10 @@ CHECKS: list[Check] = [
           observe_step, judge_discriminator_detach, _step("discriminator_step", 13, 10, 5)),
     Check("discriminator_step_hidden", "discriminator_step", "discriminator_step on another batch",
           1.0, observe_step, judge_step_hidden, _step("discriminator_step", 14, 23, 6), HIDDEN),
+    _device_check("sample", 20),
+    _device_check("interpolate", 21),
+    _device_check("generator_step", 22),
+    _device_check("discriminator_step", 23),
     Check("logging_dicts", "generator_step",
           "generator_step and discriminator_step return logging dicts of floats with 'loss'", 1.0,
           observe_logging, judge_logging, {"seed": 15, "n": 6, "z_dim": 4}),
@@ -1251,5 +1312,7 @@ CHECKS: list[Check] = [
     Check("training_smoke", "training",
           "a short training run with your networks and optimizers: finite losses, both networks "
           "learn (on CUDA too when available)", 1.0,
-          observe_smoke, judge_smoke, _training(19, 16, 8), timeout=60.0),
+          observe_smoke, judge_smoke, _training(19, 16, 8), timeout=60.0,
+          uses=("GeneratorMLP", "DiscriminatorMLP", "sample", "generator_step",
+                "discriminator_step", "optimizers")),
 ]
