@@ -294,3 +294,46 @@ def test_reference_cells_are_matched_by_id(reference_results):
     result = reference_results("first_gan")
     assert set(matching_of(result).values()) == {"id"}
     assert "by its id" in result.to_gradescope()["output"]
+
+
+# --- other seeds' layouts: their own data cells, demo cells and unguarded training loops -------
+
+SEED_000_DATA = """import mnist
+import torch
+import matplotlib.pyplot as plt
+import numpy as np
+
+TRAIN = mnist.train_images()
+def sample_mnist(N):
+    idx = np.random.choice(np.arange(len(TRAIN)), N)
+    X = 2*(TRAIN[idx]/256-0.5)
+    return torch.FloatTensor(X)
+"""
+SEED_000_DEMO = """g = make_generator()
+d = make_discriminator()
+plt.imshow(g(torch.randn(1, noise_dim))[0].detach().numpy())
+print(d(g(torch.randn(5, noise_dim))).shape)
+"""
+SEED_000_LOOP = """generator, discriminator = make_generator(), make_discriminator()
+opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4)
+opt_d = torch.optim.Adam(discriminator.parameters(), lr=1e-4)
+for step in range(200_000):
+    gl = train_generator(100, opt_g, generator, discriminator)
+    dl = train_discriminator(100, opt_d, generator, discriminator)
+"""
+
+
+def test_seed_000_layout_keeps_full_marks(tmp_path):
+    """Seed 000's order: its own `import mnist` sampler first, a demo cell after the networks,
+    and a 200k-step loop at the end, in a notebook without nbgrader metadata."""
+    nb = stripped(reference("training_a_gan"))
+    solutions = {"make_generator", "make_discriminator", "make_real_and_fake",
+                 "train_discriminator", "train_generator"}
+    kept = [c for c in nb["cells"] if c["cell_type"] == "code"
+            and any(f"def {name}(" in "".join(c["source"]) for name in solutions)]
+    head = [code_cell("noise_dim = 100\nimport torch\nfrom torch import nn"), code_cell(SEED_000_DATA)]
+    cells = head + kept[:2] + [code_cell(SEED_000_DEMO)] + kept[2:] + [code_cell(SEED_000_LOOP)]
+    result = grade("training_a_gan", write("training_a_gan", dict(nb, cells=cells), tmp_path))
+    assert not failed(result), failed(result)
+    notes = "\n".join(result.notes)
+    assert "mnist" in notes and "Did not finish within" in notes, notes

@@ -54,10 +54,18 @@ MISTAKES = [
     Mistake("generator_ends_in_sigmoid", [("cell:make_generator", "nn.Tanh(),  ", "nn.Sigmoid(),")],
             ["make_generator_structure", "make_generator_structure_hidden"], ["Tanh"]),
     Mistake("discriminator_without_sigmoid", [("cell:make_discriminator", "        nn.Sigmoid(),", "")],
-            ["make_discriminator_structure", "make_discriminator_structure_hidden", "training_steps"],
-            ["Sigmoid"]),
+            ["make_discriminator_structure", "make_discriminator_structure_hidden"],
+            ["Sigmoid"]),  # training_steps: blocked by make_discriminator, not charged twice
     Mistake("generator_step_returns_a_tensor", [(TG, "return loss.item()", "return loss")],
             ["train_generator_loss", "training_steps"], [".item()"]),
+    # Device bugs, caught on the CPU by the `meta` probe:
+    Mistake("labels_made_on_the_cpu_seen_on_meta",
+            [(MRF, "torch.full((N, 1), REAL_LABEL, device=device),", "torch.full((N, 1), REAL_LABEL),"),
+             (MRF, "torch.full((N, 1), FAKE_LABEL, device=device),", "torch.full((N, 1), FAKE_LABEL),")],
+            ["make_real_and_fake_device"], ["torch.full((N, 1), REAL_LABEL)"]),
+    Mistake("real_images_left_on_the_cpu_seen_on_meta",
+            [(MRF, "sample_mnist(N).to(device)", "sample_mnist(N)")],
+            ["make_real_and_fake_device"], ["still on the CPU"]),
 ]
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.
@@ -140,7 +148,7 @@ def test_reference_notebook_trains_for_students(monkeypatch):
         ns = run_notebook(solution_dir(A) / "training_a_gan.ipynb", edits)
     finally:
         plt.close("all")
-    assert ns["score"] == 5, "the last self-check cell (train_generator) should give its 5 points"
+    assert ns["score"] == 6, "the last self-check cell (train_generator) should give its 6 points"
     for losses in (ns["generator_losses"], ns["discriminator_losses"]):
         assert len(losses) == 20 and all(isinstance(x, float) and math.isfinite(x) for x in losses)
     moved = [k for k, v in ns["generator"].state_dict().items() if not torch.equal(v, ns["initial"][k])]
