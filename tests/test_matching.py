@@ -337,3 +337,38 @@ def test_seed_000_layout_keeps_full_marks(tmp_path):
     assert not failed(result), failed(result)
     notes = "\n".join(result.notes)
     assert "mnist" in notes and "Did not finish within" in notes, notes
+
+
+SEED_003_FRAGMENT = """generated_images= generator(noise).detach()
+
+real_discriminator_pred = discriminator(images)
+gen_discriminator_pred = discriminator(generated_images)
+
+real_loss = loss_func(real_discriminator_pred, true_labels)
+fake_loss= loss_func(gen_discriminator_pred, generated_labels)
+disc_loss = (real_loss+fake_loss)/2
+"""
+
+
+def test_seed_003_fragments_cost_notes_not_points(tmp_path):
+    """Seed 003 shows its loop as loose fragments on globals: pasted as cells, they fail."""
+    nb = stripped(reference("dropout_gan"))
+    index = next(i for i, c in enumerate(nb["cells"]) if "def generator_step(" in "".join(c["source"]))
+    nb["cells"].insert(index + 1, code_cell(SEED_003_FRAGMENT))
+    result = grade("dropout_gan", write("dropout_gan", nb, tmp_path))
+    assert not failed(result), failed(result)
+    assert any("NameError" in n for n in result.notes), result.notes
+
+
+def test_seed_001_download_and_unguarded_training_keep_full_marks(tmp_path):
+    """Seed 001 downloads MNIST itself and calls train(...) for many epochs at the top level."""
+    nb = stripped(reference("gan_tutorial"))
+    download = ("from torchvision import datasets, transforms\n"
+                "mnist_data = datasets.MNIST('./', train=True, download=True, "
+                "transform=transforms.ToTensor())")
+    nb["cells"].insert(1, code_cell(download))
+    nb["cells"].append(code_cell("generator, discriminator = Generator(), Discriminator()\n"
+                                 "history = train(generator, discriminator, 'cpu', num_epochs=2000)"))
+    result = grade("gan_tutorial", write("gan_tutorial", nb, tmp_path))
+    assert not failed(result), failed(result)
+    assert any("Did not finish within" in n for n in result.notes), result.notes
