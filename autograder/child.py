@@ -36,6 +36,7 @@ _read = os.read
 _monotonic = time.monotonic
 _exc_info = sys.exc_info
 _exit = os._exit
+_stdout, _stderr = sys.stdout, sys.stderr
 
 
 def describe_error(exc: BaseException, student_files: tuple[str, ...] = ("<",)) -> dict:
@@ -207,6 +208,11 @@ def main() -> None:
         student_files = ("<", request["folder"])
     request = None
     observe_checks(observers, ns, student_files, report)
+    for stream in (_stdout, _stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed or replaced stream
+            pass
     _exit(0)  # at once: no atexit handler or thread of the submission runs after the end
 
 
