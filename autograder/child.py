@@ -25,6 +25,7 @@ import time
 import traceback
 
 from autograder.observe import Missing  # bound now: the child later drops autograder modules
+from autograder.observe import protect as _protect
 from autograder.observe import restore as _restore
 
 # Bound before any student code runs: a submission that patches these later cannot change
@@ -156,6 +157,10 @@ def load_observers(assignment: str) -> dict:
     observers = {c.name: c.observe for c in checks}
     for check in checks:
         object.__setattr__(check, "params", {})  # frozen dataclass: no parameters left here
+    # The grader's modules as they are now: restore() puts them back before each observation.
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("autograder", "gan_course") and module is not None:
+            _protect(module)
     return observers
 
 

@@ -116,6 +116,46 @@ def _protected() -> list[tuple[object, str, bool, object]]:
 
 _ABSENT = object()
 _PROTECTED = _protected()
+_MODULES: list[tuple[object, dict, list[tuple[object, tuple]]]] = []
+_FUNCTION_TYPE = _type(_protected)
+
+
+def _function_state(f) -> tuple:
+    return (f.__code__, f.__defaults__, f.__kwdefaults__, f.__globals__)
+
+
+def protect(module) -> None:
+    """Remember ``module``'s globals and its functions' code as they are now (the child calls
+    this for the grader's own modules before student code runs); :func:`restore` puts them back.
+
+    So a submission that reaches an observer through ``gc`` in a cell (``check.observe.
+    __globals__``, ``observe.__code__``) and rewrites it is undone before each observation.
+    """
+    namespace = _vars(module)
+    functions = [(v, _function_state(v)) for v in namespace.values()
+                 if _isinstance(v, _FUNCTION_TYPE)]
+    _MODULES.append((module, dict(namespace), functions))
+
+
+def _restore_modules() -> list[str]:
+    touched = []
+    for module, saved, functions in _MODULES:
+        namespace = _vars(module)
+        name = _getattr(module, "__name__", "?")
+        for key in [k for k in namespace if k not in saved]:
+            del namespace[key]
+            touched.append(f"{name}.{key}")
+        for key, value in saved.items():
+            if namespace.get(key, _ABSENT) is not value:
+                namespace[key] = value
+                touched.append(f"{name}.{key}")
+        for function, state in functions:
+            if _function_state(function) != state:
+                code, defaults, kwdefaults, _ = state
+                function.__code__, function.__defaults__ = code, defaults
+                function.__kwdefaults__ = kwdefaults
+                touched.append(f"{name}.{function.__name__}.__code__")
+    return touched
 
 
 def restore() -> list[str]:
@@ -127,7 +167,7 @@ def restore() -> list[str]:
     (Code that patches *during* the observation, inside the student's own function, is not
     undone: see docs/grading.md.)
     """
-    touched = []
+    touched = _restore_modules()
     for owner, name, is_class, original in _PROTECTED:
         current = _vars(owner).get(name, _ABSENT)
         if current is original:

@@ -50,8 +50,8 @@ class Limits:
     cell_timeout: float = 60.0      # seconds for one notebook cell or module import
     check_timeout: float = 60.0     # at most this many seconds for one check's observation
     total_timeout: float = 300.0    # seconds for the whole submission, restarts included
-    memory_mb: int = 6144           # all the child's processes together (cgroup), and each
-                                    # one's address space (RLIMIT_AS, CPU grading only)
+    memory_mb: int = 6144           # memory of all the child's processes together (cgroup)
+    process_memory_mb: int = 6144   # address space of each process (RLIMIT_AS, CPU grading only)
     file_mb: int = 64               # the largest file the child may write
     max_processes: int = 256        # processes of the submission (cgroup, else RLIMIT_NPROC)
     cpus: float = 2.0               # CPU cores' worth of time (cgroup)
@@ -109,7 +109,7 @@ def _limit(limits: Limits, use_cuda: bool, groups: cgroup.Cgroups):
         os.setsid()
         groups.join()  # every process the child starts inherits the groups
         if not use_cuda:  # CUDA reserves far more address space than it uses
-            cap = limits.memory_mb << 20
+            cap = limits.process_memory_mb << 20
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb << 20,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -472,7 +472,7 @@ def _applied(child: _Child, limits: Limits, use_cuda: bool, jail: str) -> list[s
     """The limits that hold for this child, in words (for the report)."""
     out = list(child.groups.applied)
     if not any(s.startswith("memory") for s in out) and not use_cuda:
-        out.append(f"memory {limits.memory_mb} MiB per process (RLIMIT_AS)")
+        out.append(f"memory {limits.process_memory_mb} MiB per process (RLIMIT_AS)")
     if not any("processes" in s for s in out):
         out.append(f"{limits.max_processes} processes (RLIMIT_NPROC)")
     if jail == "bwrap":

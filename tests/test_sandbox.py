@@ -308,8 +308,8 @@ result = {{"hits": hits}}
 
 @needs_bwrap
 def test_memory_is_limited_for_all_processes_together():
-    """Five processes of 700 MiB each under a total of 2500 MiB: the cgroup stops them."""
-    limits = Limits(cell_timeout=60, check_timeout=10, total_timeout=90, memory_mb=2500)
+    """Five processes of 700 MiB each under a total of 2000 MiB: the cgroup stops them."""
+    limits = Limits(cell_timeout=60, check_timeout=10, total_timeout=90, memory_mb=2000)
     code = """
 import os
 sizes = []
@@ -338,6 +338,8 @@ result = {"held_mib": total}
     if not any(s.startswith("memory") and "cgroup" in s for s in run.limits):
         pytest.skip(f"no memory cgroup on this host: {run.limits}")
     held = found.get("held_mib")
+    if held is None:  # the OOM killer chose the cell's own process
+        assert run.steps["cell:probe"]["error"]["kind"] == "crashed", run.steps
     # Processes the kernel's OOM killer ended report what they held before; all together they
     # never held more than the limit at once, so not every process reached its 700 MiB.
     assert held is None or held < 5 * 700, (held, run.steps)
@@ -434,6 +436,12 @@ def test_no_check_parameters_or_token_reachable_from_student_code(tmp_path):
     """During the get_noise check, student code walks every object and frame it can reach."""
     probe_code = r'''
 import gc, sys, torch
+def secret(d):
+    token = d.get("token")
+    if isinstance(token, str) and len(token) == 32:
+        return True  # the per-run token of the old protocol
+    checks = d.get("checks")
+    return isinstance(checks, list) and any(isinstance(c, dict) and "params" in c for c in checks)
 def get_noise(n_samples, z_dim, device="cpu"):
     found = []
     for obj in gc.get_objects():
@@ -441,7 +449,7 @@ def get_noise(n_samples, z_dim, device="cpu"):
             keys = set(k for k in obj if isinstance(k, str))
             if {"seed", "n", "z_dim"} <= keys and obj.get("z_dim") == 13:
                 found.append("hidden get_noise parameters")
-            if "token" in keys or "checks" in keys and isinstance(obj.get("checks"), list):
+            if secret(obj):
                 found.append("a request or a token")
         params = getattr(obj, "params", None) if type(obj).__name__ == "Check" else None
         if params:
@@ -449,7 +457,7 @@ def get_noise(n_samples, z_dim, device="cpu"):
     frame = sys._getframe()
     while frame:
         for value in list(frame.f_locals.values()):
-            if isinstance(value, dict) and ("token" in value or "checks" in value):
+            if isinstance(value, dict) and secret(value):
                 found.append("a request in a frame")
         frame = frame.f_back
     print("FOUND:" + ",".join(sorted(set(found))))
