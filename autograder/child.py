@@ -161,12 +161,16 @@ def load_observers(assignment: str) -> dict:
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in ("autograder", "gan_course") and module is not None:
             _protect(module)
+    _protect(sys.modules[__name__])  # this module (run as __main__)
     return observers
 
 
 def observe_checks(observers: dict, ns: dict, student_files: tuple[str, ...],
-                   report: Reporter) -> None:
-    """Answer the grader's check requests one at a time until it sends the end."""
+                   report: Reporter, early: list[str] = ()) -> None:
+    """Answer the grader's check requests one at a time until it sends the end.
+
+    ``early``: what was put back before this function was called (reported with the first check).
+    """
     while True:
         report.emit(event="ready")
         message = report.receive()
@@ -174,7 +178,8 @@ def observe_checks(observers: dict, ns: dict, student_files: tuple[str, ...],
             return
         name = message["check"]
         t0 = _monotonic()
-        restored = _restore()  # torch as it was before the submission ran
+        restored = [*early, *_restore()]  # torch as it was before the submission ran
+        early = []
         try:
             observation = observers[name](ns, message.get("params") or {})
             event = {"observation": observation}
@@ -212,7 +217,8 @@ def main() -> None:
         ns = import_modules(request["folder"], request["modules"], skip, report)
         student_files = ("<", request["folder"])
     request = None
-    observe_checks(observers, ns, student_files, report)
+    early = _restore()  # this module's own functions too (observe_checks), before it calls them
+    observe_checks(observers, ns, student_files, report, early)
     for stream in (_stdout, _stderr):
         try:
             stream.flush()

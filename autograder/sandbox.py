@@ -344,7 +344,8 @@ class _Session:
 
     def _accept(self, step: str, event: dict) -> None:
         self.accepted.add(step)
-        self.progress = True
+        if step not in self.run.steps:  # a setup step run again by a fresh child is no progress
+            self.progress = True
         if step in self.setup_steps:
             error = event.get("error")
             self.run.steps[step] = {"error": error} if error is not None else {}

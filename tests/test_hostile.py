@@ -231,7 +231,8 @@ def test_attack_beside_honest_code_keeps_the_honest_points(attack, tmp_path, hon
     result = grade(A, with_extra_cell(solution_dir(A), tmp_path / "s", ATTACKS[attack]),
                    limits=FAST)
     assert result.score == honest_score, {c.name: c.message for c in result.checks if not c.passed}
-    assert any("your extra cell" in n for n in result.notes) or attack in ("huge_output", "write_fake_events")
+    if attack in ("os_exit", "sys_exit", "infinite_loop", "memory_bomb"):
+        assert any("your extra cell" in n for n in result.notes), result.notes
 
 
 def test_hang_inside_a_graded_function_times_out_that_check_only(tmp_path, honest_score):
