@@ -239,7 +239,8 @@ class _Child:
         self.output = bytearray()
         self.keep = limits.output_bytes
         threading.Thread(target=self._read_events, args=(event_read,), daemon=True).start()
-        threading.Thread(target=self._read_output, daemon=True).start()
+        self.output_thread = threading.Thread(target=self._read_output, daemon=True)
+        self.output_thread.start()
         self.send(dict(setup, folder=workdir))
 
     def send(self, message: dict) -> None:
@@ -300,6 +301,7 @@ class _Child:
         self.proc.kill()
         self.proc.wait()
         self.groups.kill_all()  # anything that escaped the session is still in the cgroups
+        self.output_thread.join(timeout=2.0)  # the last lines the child printed
 
     def exit_status(self) -> str:
         code = self.proc.poll()

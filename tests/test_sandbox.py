@@ -413,18 +413,20 @@ result = {}
 
 
 def test_a_child_dying_between_steps_is_restarted_for_the_rest(monkeypatch):
-    """The child is killed right after its first check's report (before the next request):
+    """The child is killed after its first check's report, before the next request:
     a fresh child grades the remaining checks, and no check is marked as crashed."""
-    accept = sandbox._Session._accept
+    ask_next = sandbox._Session._ask_next
     killed = []
 
-    def accept_then_kill(self, step, event):
-        accept(self, step, event)
-        if step not in self.setup_steps and not killed:
-            killed.append(step)
+    def kill_before_the_second_check(self):
+        if self.asked and not killed:  # one check reported, the next not asked yet
+            killed.append(sorted(self.asked))
             os.killpg(self.child.proc.pid, signal.SIGKILL)
+            self.child.proc.wait()
+            return
+        ask_next(self)
 
-    monkeypatch.setattr(sandbox._Session, "_accept", accept_then_kill)
+    monkeypatch.setattr(sandbox._Session, "_ask_next", kill_before_the_second_check)
     result = grade(A, solution_dir(A), limits=Limits(cell_timeout=20, check_timeout=10,
                                                      total_timeout=150))
     assert killed
