@@ -1,13 +1,17 @@
 """The child process: runs a submission and reports observations, nothing else.
 
-Started by :mod:`autograder.sandbox` as ``python -I -m autograder.child FD``. It reads one JSON
-request from stdin, runs the submission's cells (or imports its modules), then calls each
-requested check's ``observe`` function and writes one JSON event per line to file descriptor FD.
-It decides nothing: the grader judges the events, and ignores this process's exit code, output
-and files.
+Started by :mod:`autograder.sandbox` as ``python -I -m autograder.child REQUESTS EVENTS`` (two
+pipe file descriptors). It reads one setup request (the program: cells or modules, no check
+parameters), runs the submission's cells (or imports its modules), then says ``ready`` and waits.
+The grader then sends one check at a time (its name and parameters); the child puts back any
+torch function or method the submission replaced (:func:`autograder.observe.restore`), calls the
+check's ``observe`` function, reports, drops the parameters and says ``ready`` again. So no
+check's parameters are in this process before that check runs, and none stays after it.
 
-Events: ``{"event": "start", "step": S}`` before each step, then ``{"event": "done", "step": S,
-"observation": {...}}`` or ``{"event": "done", "step": S, "error": {...}}``.
+It decides nothing: the grader judges the events, and ignores this process's exit code, output
+and files. Events (one JSON object per line): ``{"event": "start", "step": S}`` before each
+setup step, ``{"event": "done", "step": S, "observation": {...}}`` or ``{"event": "done",
+"step": S, "error": {...}}`` after each step, ``{"event": "ready"}`` when it waits for a check.
 """
 
 from __future__ import annotations
@@ -23,13 +27,19 @@ import traceback
 
 from autograder.cells import strip_magics  # bound now: the child later drops autograder modules
 from autograder.observe import Missing
+from autograder.observe import protect as _protect
+from autograder.observe import restore as _restore
 
 # Bound before any student code runs: a submission that patches these later cannot change
 # what this process reports.
 _dumps = json.dumps
+_loads = json.loads
 _write = os.write
+_read = os.read
 _monotonic = time.monotonic
 _exc_info = sys.exc_info
+_exit = os._exit
+_stdout, _stderr = sys.stdout, sys.stderr
 
 
 def describe_error(exc: BaseException, student_files: tuple[str, ...] = ("<",)) -> dict:
@@ -60,19 +70,35 @@ _getpid = os.getpid
 
 
 class Reporter:
-    def __init__(self, fd: int, token: str):
-        self.fd = fd
+    """The child's two pipes: requests from the grader, events to it.
+
+    It holds no secret: the grader trusts an event only as far as its order allows (one
+    ``done`` per step, for the step it asked; see :mod:`autograder.sandbox`).
+    """
+
+    def __init__(self, requests: int, events: int):
+        self.requests, self.fd = requests, events
         self.pid = _getpid()
-        self.token = token  # events without it (written by the submission) are ignored
+        self.buffer = b""
 
     def emit(self, **event) -> None:
         if _getpid() != self.pid:
             return  # a process the submission forked: it does not speak for the child
-        event["token"] = self.token
         data = (_dumps(event, allow_nan=False) + "\n").encode()
         while data:
             written = _write(self.fd, data)
             data = data[written:]
+
+    def receive(self) -> dict | None:
+        """The next request (one JSON line), or None when the grader closed the pipe."""
+        while b"\n" not in self.buffer:
+            chunk = _read(self.requests, 1 << 20)
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        message = _loads(line)
+        return message if isinstance(message, dict) else None
 
 
 def _remember_source(filename: str, source: str) -> None:
@@ -126,10 +152,55 @@ def import_modules(folder: str, modules: list[str], skip: set[str], report: Repo
     return ns
 
 
+def load_observers(assignment: str) -> dict:
+    """Check name -> its ``observe`` function; the checks' own parameters are dropped from
+    memory (the grader sends each check's parameters when it runs)."""
+    from autograder.checks import load_checks
+
+    checks = load_checks(assignment)
+    observers = {c.name: c.observe for c in checks}
+    for check in checks:
+        object.__setattr__(check, "params", {})  # frozen dataclass: no parameters left here
+    # The grader's modules as they are now: restore() puts them back before each observation.
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("autograder", "gan_course") and module is not None:
+            _protect(module)
+    _protect(sys.modules[__name__])  # this module (run as __main__)
+    return observers
+
+
+def observe_checks(observers: dict, ns: dict, student_files: tuple[str, ...],
+                   report: Reporter, early: list[str] = ()) -> None:
+    """Answer the grader's check requests one at a time until it sends the end.
+
+    ``early``: what was put back before this function was called (reported with the first check).
+    """
+    while True:
+        report.emit(event="ready")
+        message = report.receive()
+        if message is None or not isinstance(message.get("check"), str):
+            return
+        name = message["check"]
+        t0 = _monotonic()
+        restored = [*early, *_restore()]  # torch as it was before the submission ran
+        early = []
+        try:
+            observation = observers[name](ns, message.get("params") or {})
+            event = {"observation": observation}
+        except BaseException as exc:  # noqa: BLE001
+            event = {"error": describe_error(exc, student_files)}
+        message = observation = None  # noqa: F841 - this check's inputs leave the frame
+        if restored:
+            event["restored"] = restored[:20]
+        report.emit(event="done", step=name, seconds=round(_monotonic() - t0, 3), **event)
+        event = None
+
+
 def main() -> None:
-    fd = int(sys.argv[1])
-    request = json.loads(sys.stdin.read())
-    report = Reporter(fd, request.pop("token", ""))
+    report = Reporter(int(sys.argv[1]), int(sys.argv[2]))
+    request = report.receive()
+    if request is None:
+        return
 
     import matplotlib
 
@@ -137,9 +208,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(max(1, int(request.get("threads", 1))))
-    from autograder.checks import load_checks
-
-    checks = {c.name: c for c in load_checks(request["assignment"])}
+    observers = load_observers(request["assignment"])
     # The submission gets its own fresh copy of the course's modules if it imports them:
     # patching that copy does not touch the observers bound above.
     for name in [m for m in sys.modules if m.split(".")[0] in ("autograder", "gan_course")]:
@@ -151,19 +220,15 @@ def main() -> None:
     else:
         ns = import_modules(request["folder"], request["modules"], skip, report)
         student_files = ("<", request["folder"])
-
-    for item in request["checks"]:
-        name = item["name"]
-        report.emit(event="start", step=name)
-        t0 = _monotonic()
+    request = None
+    early = _restore()  # this module's own functions too (observe_checks), before it calls them
+    observe_checks(observers, ns, student_files, report, early)
+    for stream in (_stdout, _stderr):
         try:
-            observation = checks[name].observe(ns, item["params"])
-            report.emit(event="done", step=name, observation=observation,
-                        seconds=round(_monotonic() - t0, 3))
-        except BaseException as exc:  # noqa: BLE001
-            report.emit(event="done", step=name, error=describe_error(exc, student_files),
-                        seconds=round(_monotonic() - t0, 3))
-    report.emit(event="finished")
+            stream.flush()
+        except Exception:  # noqa: BLE001 - a closed or replaced stream
+            pass
+    _exit(0)  # at once: no atexit handler or thread of the submission runs after the end
 
 
 if __name__ == "__main__":

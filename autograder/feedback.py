@@ -45,6 +45,10 @@ def explain(error: dict, check_title: str) -> str:
     if kind == "crashed":
         return (f"The process running your code stopped ({error.get('status')}) during this "
                 "check: it may have used too much memory, or called exit()/os._exit().")
+    if kind == "forged":
+        return ("The grader received two reports for this check, so it trusts neither: code in "
+                "your submission wrote to the grader's own channel. Remove it; only the grader "
+                "reports what your code does.")
     if kind == "no_report":
         return "Your code ran, but the check's observation never came back."
     if kind == "exception":

@@ -1,4 +1,7 @@
-"""Lock the child in before it runs student code (Linux, when the grader runs as root).
+"""The fallback jail: lock the child in before it runs student code (Linux, as root).
+
+Used only where bubblewrap (:mod:`autograder.bwrap`) does not work; the child then stays uid 0
+without capabilities, which is weaker (see docs/grading.md).
 
 Started by :mod:`autograder.sandbox` as ``unshare --net --mount --pid --fork --kill-child
 python -I -m autograder.jail CONFIG -- COMMAND...``, so this process already has its own network
@@ -8,7 +11,7 @@ python -I -m autograder.jail CONFIG -- COMMAND...``, so this process already has
    ``.pth``, ``sitecustomize.py`` or edited grader file that outlives it;
 2. hides the reference solutions, the course's tests, the git history and ``../shared``
    behind empty folders, so searching the disk finds nothing;
-3. joins a ``pids`` cgroup with a process limit (fork bombs), when the system offers one;
+3. (the sandbox has already put this process into its cgroups: :mod:`autograder.cgroup`);
 4. drops every capability and sets no_new_privs, so none of the above can be undone;
 5. replaces itself with COMMAND (the child), which is then process 1 of the namespace: when it
    ends, the kernel ends every process it started, even those that left its session.
@@ -81,6 +84,7 @@ def main() -> None:
     # A /proc of this pid namespace: CUDA and Lightning read it, and the submission then sees
     # only its own processes.
     _mount("proc", "/proc", "proc", 0, None)
+    read_only("/proc/sys")  # the kernel's knobs (core_pattern is a route to root)
     for path in config["read_only"]:
         read_only(path)
     for path in config["hide"]:

@@ -26,6 +26,166 @@ _plain = torch._C.DisableTorchFunctionSubclass
 _isinstance = isinstance
 _float = float
 _sha256 = hashlib.sha256
+_equal, _allclose = torch.equal, torch.allclose
+_modules, _children = nn.Module.modules, nn.Module.children
+_named_parameters = nn.Module.named_parameters
+_any, _type, _getattr, _setattr, _delattr = any, type, getattr, setattr, delattr
+_vars, _sorted, _list = vars, sorted, list
+
+
+def equal(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """``torch.equal`` as it was before student code ran, on plain tensors."""
+    with _plain():
+        return bool(_equal(a, b))
+
+
+def allclose(a: torch.Tensor, b: torch.Tensor, **kwargs) -> bool:
+    """``torch.allclose`` as it was before student code ran, on plain tensors."""
+    with _plain():
+        return bool(_allclose(a, b, **kwargs))
+
+
+def norm(t: torch.Tensor, **kwargs) -> float:
+    """The norm of ``t`` as a float (``Tensor.norm`` as it was before student code ran)."""
+    with _plain():
+        return _clean(_item(_tnorm(_double(_detach(t)), **kwargs)))
+
+
+# --- what student code may have patched, put back before each observation -----------------
+# (owner, attribute names) that observers rely on. For a class, an attribute the student *added*
+# to shadow an inherited one (``torch.Tensor.__eq__ = ...``) is removed again.
+
+_TENSOR_NAMES = (
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__bool__", "__float__",
+    "__int__", "__len__", "__getitem__", "__iter__", "__repr__", "__format__", "__hash__",
+    "__add__", "__sub__", "__mul__", "__truediv__", "__neg__", "__abs__", "__matmul__",
+    "abs", "all", "allclose", "any", "backward", "clone", "contiguous", "cpu", "detach", "dim",
+    "double", "equal", "eq", "flatten", "float", "isfinite", "item", "max", "mean", "min",
+    "norm", "numel", "numpy", "requires_grad_", "reshape", "size", "sqrt", "std", "sum", "to",
+    "tolist", "view", "zero_", "grad", "grad_fn", "requires_grad", "shape", "dtype", "device",
+    "is_floating_point",
+)
+_MODULE_NAMES = (
+    "__call__", "_call_impl", "__getattr__", "__setattr__", "__delattr__", "__dir__",
+    "__repr__", "apply", "buffers", "children", "eval", "modules", "named_buffers",
+    "named_children", "named_modules", "named_parameters", "parameters", "state_dict",
+    "load_state_dict", "to", "train", "zero_grad", "forward",
+)
+_TORCH_NAMES = (
+    "abs", "all", "allclose", "any", "arange", "as_tensor", "cat", "device", "equal", "full",
+    "full_like", "get_rng_state", "is_tensor", "isclose", "isfinite", "isnan", "linspace", "log",
+    "manual_seed", "max", "mean", "min", "no_grad", "norm", "ones", "ones_like", "rand",
+    "randint", "randn", "randn_like", "randperm", "set_rng_state", "sigmoid", "stack", "std",
+    "sum", "tanh", "tensor", "zeros", "zeros_like", "enable_grad", "is_grad_enabled",
+    "set_grad_enabled", "Tensor", "float32", "float64",
+)
+_BUILTIN_NAMES = (
+    "abs", "all", "any", "bool", "callable", "dict", "enumerate", "float", "getattr", "hasattr",
+    "id", "int", "isinstance", "issubclass", "iter", "len", "list", "map", "max", "min", "next",
+    "range", "repr", "round", "set", "setattr", "sorted", "str", "sum", "tuple", "type", "zip",
+)
+
+
+def _protected() -> list[tuple[object, str, bool, object]]:
+    """(owner, name, is_class, original value or _ABSENT) for everything in the lists above."""
+    import builtins
+
+    from torch.nn import functional, init
+
+    owners: list[tuple[object, tuple[str, ...]]] = [
+        (torch, _TORCH_NAMES), (builtins, _BUILTIN_NAMES), (torch.Tensor, _TENSOR_NAMES),
+        (nn.Parameter, _TENSOR_NAMES), (nn.Module, _MODULE_NAMES),
+        (torch.optim.Optimizer, ("step", "zero_grad", "state_dict", "add_param_group")),
+        (math, ("isfinite", "isnan", "isclose", "sqrt", "log", "exp")),
+        (functional, tuple(n for n in _vars(functional) if not n.startswith("_"))),
+        (init, tuple(n for n in _vars(init) if not n.startswith("_"))),
+    ]
+    # every layer class of torch.nn and every optimizer: their forward/step and settings
+    for module, base in ((nn, nn.Module), (torch.optim, torch.optim.Optimizer)):
+        for value in _list(_vars(module).values()):
+            if _isinstance(value, _type) and issubclass(value, base) and value is not base:
+                owners.append((value, ("forward", "step", "__init__", "extra_repr", "__call__")))
+    table = []
+    for owner, names in owners:
+        is_class = _isinstance(owner, _type)
+        own = _vars(owner)
+        for name in names:
+            table.append((owner, name, is_class, own[name] if name in own else _ABSENT))
+    return table
+
+
+_ABSENT = object()
+_PROTECTED = _protected()
+_MODULES: list[tuple[object, dict, list[tuple[object, tuple]]]] = []
+_FUNCTION_TYPE = _type(_protected)
+
+
+def _function_state(f) -> tuple:
+    return (f.__code__, f.__defaults__, f.__kwdefaults__, f.__globals__)
+
+
+def protect(module) -> None:
+    """Remember ``module``'s globals and its functions' code as they are now (the child calls
+    this for the grader's own modules before student code runs); :func:`restore` puts them back.
+
+    So a submission that reaches an observer through ``gc`` in a cell (``check.observe.
+    __globals__``, ``observe.__code__``) and rewrites it is undone before each observation.
+    """
+    namespace = _vars(module)
+    functions = [(v, _function_state(v)) for v in namespace.values()
+                 if _isinstance(v, _FUNCTION_TYPE)]
+    _MODULES.append((module, dict(namespace), functions))
+
+
+def _restore_modules() -> list[str]:
+    touched = []
+    for module, saved, functions in _MODULES:
+        namespace = _vars(module)
+        name = _getattr(module, "__name__", "?")
+        for key in [k for k in namespace if k not in saved]:
+            del namespace[key]
+            touched.append(f"{name}.{key}")
+        for key, value in saved.items():
+            if namespace.get(key, _ABSENT) is not value:
+                namespace[key] = value
+                touched.append(f"{name}.{key}")
+        for function, state in functions:
+            if _function_state(function) != state:
+                code, defaults, kwdefaults, _ = state
+                function.__code__, function.__defaults__ = code, defaults
+                function.__kwdefaults__ = kwdefaults
+                touched.append(f"{name}.{function.__name__}.__code__")
+    return touched
+
+
+def restore() -> list[str]:
+    """Put back every protected function and method that was replaced since this module was
+    imported (before any student code ran); return their names (empty if nothing was touched).
+
+    The child calls this before each observation, so a submission that patched ``torch.equal``,
+    ``Tensor.norm``, ``Module.modules`` or ``Tensor.__eq__`` in a cell observes like the original.
+    (Code that patches *during* the observation, inside the student's own function, is not
+    undone: see docs/grading.md.)
+    """
+    touched = _restore_modules()
+    for owner, name, is_class, original in _PROTECTED:
+        current = _vars(owner).get(name, _ABSENT)
+        if current is original:
+            continue
+        label = f"{_getattr(owner, '__name__', '?')}.{name}"
+        if _getattr(current, "__wrapped__", None) is original:
+            label = ""  # a library's decorator (torch._dynamo wraps torch.manual_seed): silent
+        try:
+            if original is _ABSENT:
+                if is_class:
+                    _delattr(owner, name)
+                    touched.append(label)
+                continue
+            _setattr(owner, name, original)
+            touched.append(label)
+        except (AttributeError, TypeError):
+            touched.append(f"{label or name} (could not be restored)")
+    return [t for t in touched if t]
 
 
 def _numpy_bytes(t: torch.Tensor) -> bytes:
@@ -114,8 +274,8 @@ def describe_layers(module) -> list[dict]:
     if not _isinstance(module, nn.Module):
         raise TypeError(f"expected an nn.Module, got {type(module).__name__}")
     out = []
-    for m in module.modules():
-        if any(True for _ in m.children()):
+    for m in _modules(module):
+        if _any(True for _ in _children(m)):
             continue
         d = {"type": type(m).__name__}
         if _isinstance(m, nn.Linear):
@@ -135,13 +295,13 @@ def describe_layers(module) -> list[dict]:
 def snapshot(module) -> dict[str, str]:
     """A fingerprint of every parameter (sha256 of its bytes): equal iff unchanged."""
     return {name: _sha256(_numpy_bytes(p)).hexdigest()[:24]
-            for name, p in module.named_parameters()}
+            for name, p in _named_parameters(module)}
 
 
 def grad_norms(module) -> dict[str, float | None]:
     """Each parameter's gradient norm, or None where it has no gradient."""
     out = {}
-    for name, p in module.named_parameters():
+    for name, p in _named_parameters(module):
         if p.grad is None:
             out[name] = None
         else:

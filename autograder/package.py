@@ -91,7 +91,7 @@ main() {
     # The submission's code must not see or touch the results folder (autograder/jail.py).
     export GAN_COURSE_HIDE="$root/results${GAN_COURSE_HIDE:+:$GAN_COURSE_HIDE}"
     "$python" -c 'import autograder, autograder.sandbox as s; print("grader:", autograder.__file__);
-print("sandbox:", "namespaces, no capabilities" if s.jail_available() else "resource limits only")'
+print("sandbox:", s.jail_kind())'
 
     "$python" -m autograder grade @ASSIGNMENT@ "$root/submission" --out "$results" 2>"$errors"
     status=$?

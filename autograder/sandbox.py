@@ -1,10 +1,22 @@
 """Run a submission in a child process with limits, and collect what it observed.
 
-The child (:mod:`autograder.child`) gets a clean environment, a temporary working folder that
-holds only the submission, ``python -I``, and limits on memory, processes, file size and time.
-Each step (a cell, a module import, a check's observation) has its own timeout: a step that
-hangs or kills the child is recorded, the child is ended, and a fresh child goes on with the
-remaining steps. Every process the child started is ended before the results are returned.
+The child (:mod:`autograder.child`) gets a clean environment, a working folder that holds only
+the submission, ``python -I``, and limits on memory, processes, CPU, disk, file size and time.
+It runs in a jail (:func:`jail_kind`): bubblewrap (:mod:`autograder.bwrap`) where it works, else
+the older ``unshare`` jail (:mod:`autograder.jail`, root only), else resource limits alone. The
+``Run`` says which jail and which limits applied.
+
+The protocol (one contract with :mod:`autograder.child`): the parent writes one setup message
+(the program, no check parameters) on a request pipe; the child runs the cells or imports the
+modules, reporting ``start``/``done`` per step, then says ``ready``. Only then does the parent
+send *one* check's name and parameters; the child observes and reports ``done`` and ``ready``
+again, and so on. The parent accepts exactly one ``done`` per step and only for the step it is
+waiting for; a second ``done`` for a step (a forgery written by the submission, or the real one
+after a forgery) turns that step into an error, never a replacement.
+
+Each step has its own timeout: a step that hangs or kills the child is recorded, the child is
+ended, and a fresh child goes on with the remaining steps; so does a child that dies *between*
+steps. Every process the child started is ended before the results are returned.
 """
 
 from __future__ import annotations
@@ -13,7 +25,6 @@ import json
 import os
 import queue
 import resource
-import secrets
 import shutil
 import signal
 import subprocess
@@ -24,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import bwrap, cgroup
 from autograder.paths import REPO
 
 
@@ -39,9 +51,12 @@ class Limits:
     statement_timeout: float = 10.0  # seconds for one top-level statement of a student's cell
     check_timeout: float = 60.0     # at most this many seconds for one check's observation
     total_timeout: float = 300.0    # seconds for the whole submission, restarts included
-    memory_mb: int = 6144           # address space of the child (CPU grading)
+    memory_mb: int = 6144           # memory of all the child's processes together (cgroup)
+    process_memory_mb: int = 6144   # address space of each process (RLIMIT_AS, CPU grading only)
     file_mb: int = 64               # the largest file the child may write
-    max_processes: int = 256        # processes of the sandbox user (applies when not root)
+    max_processes: int = 256        # processes of the submission (cgroup, else RLIMIT_NPROC)
+    cpus: float = 2.0               # CPU cores' worth of time (cgroup)
+    disk_mb: int = 512              # size of the jail's /tmp (work folder, HOME) and /dev/shm
     output_bytes: int = 20_000      # how much of the child's stdout/stderr is kept
     threads: int = 1                # torch threads in the child
 
@@ -57,14 +72,23 @@ class Run:
     output: str = ""                                        # tail of the child's stdout/stderr
     restarts: int = 0
     seconds: float = 0.0
+    jail: str = ""                                          # "bwrap", "unshare" or "none"
+    limits: list[str] = field(default_factory=list)         # the limits that applied, in words
+
+    def describe(self) -> str:
+        """One line for instructors: which jail ran and which limits held."""
+        jail = {"bwrap": "bubblewrap (uid 65534, no network)",
+                "unshare": "unshare (fallback: uid 0 without capabilities, no network)",
+                "none": "no jail (resource limits only)"}.get(self.jail, self.jail)
+        return f"Sandbox: {jail}; limits: {', '.join(self.limits) or 'none'}."
 
 
-def clean_env(workdir: str) -> dict[str, str]:
+def clean_env(workdir: str, tmp: str | None = None) -> dict[str, str]:
     """The child's whole environment: nothing of the grader's (tokens, paths) leaks in."""
     env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "HOME": workdir,
-        "TMPDIR": workdir,
+        "TMPDIR": tmp or workdir,
         "LANG": "C.UTF-8",
         "PYTHONHASHSEED": "0",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -80,83 +104,83 @@ def clean_env(workdir: str) -> dict[str, str]:
     return env
 
 
-def _limit(limits: Limits, use_cuda: bool):
+def _limit(limits: Limits, use_cuda: bool, groups: cgroup.Cgroups):
+    """What the forked child does before it execs the jail (it is still the grader's user)."""
     def apply() -> None:
         os.setsid()
+        groups.join()  # every process the child starts inherits the groups
         if not use_cuda:  # CUDA reserves far more address space than it uses
-            cap = limits.memory_mb << 20
+            cap = limits.process_memory_mb << 20
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb << 20,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # Counted per host user: uid 65534 is shared by parallel submissions, whose own
+        # pids cgroups hold the real limit.
+        nproc = limits.max_processes * (8 if groups.paths else 1)
         try:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
+            resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         except (ValueError, OSError):
             pass
     return apply
 
 
-_JAIL: bool | None = None
+_JAIL: str | None = None
+JAILS = ("bwrap", "unshare", "none")
 
 
-def jail_available() -> bool:
-    """Whether children can get their own network, mounts and process tree (Linux, as root)."""
+def _probe(command: list[str], **kwargs) -> bool:
+    try:
+        probe = subprocess.run(command, capture_output=True, timeout=30, env=clean_env("/"), **kwargs)
+        return probe.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def jail_kind() -> str:
+    """The jail children run in: ``"bwrap"`` (bubblewrap), ``"unshare"`` (the older jail, root
+    only) or ``"none"`` (resource limits only), the first that works on this host.
+
+    ``GAN_COURSE_JAIL=bwrap|unshare|none`` asks for one (it falls back when it does not work);
+    ``GAN_COURSE_NO_JAIL=1`` means ``none``.
+    """
     global _JAIL
     if _JAIL is None:
-        _JAIL = False
-        if os.environ.get("GAN_COURSE_NO_JAIL") != "1" and hasattr(os, "geteuid") \
-                and os.geteuid() == 0 and shutil.which("unshare"):
-            try:
-                probe = subprocess.run(
-                    ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "true"],
-                    capture_output=True, timeout=20)
-                _JAIL = probe.returncode == 0
-            except (OSError, subprocess.SubprocessError):
-                pass
+        wanted = os.environ.get("GAN_COURSE_JAIL", "bwrap")
+        if os.environ.get("GAN_COURSE_NO_JAIL") == "1":
+            wanted = "none"
+        order = JAILS[JAILS.index(wanted):] if wanted in JAILS else JAILS
+        root = hasattr(os, "geteuid") and os.geteuid() == 0
+        for kind in order:
+            if kind == "bwrap":
+                try:
+                    ok = _probe(bwrap.command(["/bin/true"], {}, 1, as_root=root), cwd="/")
+                except FileNotFoundError:
+                    ok = False
+            elif kind == "unshare":
+                ok = root and shutil.which("unshare") is not None and _probe(
+                    ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child", "true"])
+            else:
+                ok = True
+            if ok:
+                _JAIL = kind
+                break
     return _JAIL
 
 
-def jail_config(cgroup: str | None) -> dict:
-    """What the jail makes read-only and what it hides (see :mod:`autograder.jail`)."""
+def jail_available() -> bool:
+    """Whether children run in a jail of their own (bubblewrap or unshare)."""
+    return jail_kind() != "none"
+
+
+def jail_config() -> dict:
+    """What the unshare jail makes read-only and what it hides (see :mod:`autograder.jail`)."""
     import site
 
     repo = REPO
     candidates = [str(repo), os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
                   *map(os.path.realpath, site.getsitepackages()), "/usr", "/etc", "/opt"]
     read_only = sorted({p for p in candidates if os.path.isdir(p)}, key=len)
-    hide = [repo / "solutions", repo / "tests", repo / ".git", repo.parent / "shared"]
-    hide += [Path(p) for p in os.environ.get("GAN_COURSE_HIDE", "").split(os.pathsep) if p]
-    return {"read_only": read_only, "hide": [str(p) for p in hide if p.is_dir()],
-            "cgroup": cgroup}
-
-
-def make_cgroup(limits: Limits) -> str | None:
-    """A fresh ``pids`` cgroup (cgroup v1 or v2) capped at ``max_processes``, if writable."""
-    for base in ("/sys/fs/cgroup/pids", "/sys/fs/cgroup"):
-        if not os.path.isfile(os.path.join(base, "cgroup.procs")):
-            continue
-        path = os.path.join(base, f"gan-grade-{os.getpid()}-{time.monotonic_ns()}")
-        try:
-            os.mkdir(path)
-            with open(os.path.join(path, "pids.max"), "w") as f:
-                f.write(str(limits.max_processes))
-            return path
-        except OSError:
-            try:
-                os.rmdir(path)
-            except OSError:
-                pass
-    return None
-
-
-def remove_cgroup(path: str | None) -> None:
-    if not path:
-        return
-    for _ in range(50):
-        try:
-            os.rmdir(path)
-            return
-        except OSError:
-            time.sleep(0.05)
+    return {"read_only": read_only, "hide": bwrap.hidden_paths()}
 
 
 def python_module(module: str, *args: str) -> list[str]:
@@ -167,48 +191,97 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-I", "-c", boot, str(REPO), module, *args]
 
 
-class _Child:
-    """One child process, its event pipe and the threads that drain its output."""
+MAX_EVENT = 8 << 20       # bytes of one event line; longer lines are dropped unread
+MAX_QUEUED = 256          # events waiting to be judged; a flood blocks the child's writes
+BETWEEN_STEPS = 60.0      # seconds the child may take between two steps (start-up included)
 
-    def __init__(self, request: dict, workdir: str, limits: Limits, use_cuda: bool):
-        read_fd, write_fd = os.pipe()
-        command = python_module("autograder.child", str(write_fd))
-        self.cgroup = None
-        if jail_available():
-            self.cgroup = make_cgroup(limits)
+
+class _Child:
+    """One child process: its jail, its request and event pipes, the threads that drain it."""
+
+    def __init__(self, setup: dict, files: dict[str, bytes], host_workdir: str,
+                 limits: Limits, use_cuda: bool, jail: str):
+        self.groups = cgroup.create(limits.memory_mb, limits.max_processes, limits.cpus)
+        event_read, event_write = os.pipe()
+        request_read, self.request_fd = os.pipe()
+        child = python_module("autograder.child", str(request_read), str(event_write))
+        pass_fds = [event_write, request_read]
+        opened: list[int] = []
+        workdir = host_workdir
+        tmp = None
+        if jail == "bwrap":
+            workdir, tmp = bwrap.WORK, "/tmp"
+            fds = {}
+            for name in files:  # copied into the jail's tmpfs by bwrap; nothing on the host
+                fds[name] = os.open(os.path.join(host_workdir, name), os.O_RDONLY)
+                opened.append(fds[name])
+            command = bwrap.command(child, fds, limits.disk_mb, as_root=os.geteuid() == 0)
+            pass_fds += opened
+        elif jail == "unshare":
             command = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child",
-                       *python_module("autograder.jail", json.dumps(jail_config(self.cgroup))),
-                       "--", *command]
-        self.proc = subprocess.Popen(
-            command,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,), cwd=workdir, env=clean_env(workdir),
-            preexec_fn=_limit(limits, use_cuda), close_fds=True,
-        )
-        os.close(write_fd)
-        self.events: queue.Queue = queue.Queue()
+                       *python_module("autograder.jail", json.dumps(jail_config())), "--", *child]
+        else:
+            command = child
+        self.workdir = workdir
+        try:
+            self.proc = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, pass_fds=tuple(pass_fds), cwd=host_workdir,
+                env=clean_env(workdir, tmp), preexec_fn=_limit(limits, use_cuda, self.groups),
+                close_fds=True,
+            )
+        except BaseException:
+            self.groups.kill_all()
+            raise
+        finally:
+            for fd in (event_write, request_read, *opened):
+                os.close(fd)
+        self.events: queue.Queue = queue.Queue(MAX_QUEUED)
         self.output = bytearray()
         self.keep = limits.output_bytes
-        threading.Thread(target=self._read_events, args=(read_fd,), daemon=True).start()
-        threading.Thread(target=self._read_output, daemon=True).start()
+        threading.Thread(target=self._read_events, args=(event_read,), daemon=True).start()
+        self.output_thread = threading.Thread(target=self._read_output, daemon=True)
+        self.output_thread.start()
+        self.send(dict(setup, folder=workdir))
+
+    def send(self, message: dict) -> None:
+        """One request line to the child (a setup, a check, or the end)."""
+        data = (json.dumps(message) + "\n").encode()
         try:
-            self.proc.stdin.write(json.dumps(request).encode())
-            self.proc.stdin.close()
-        except (BrokenPipeError, OSError):
-            pass
+            while data:
+                data = data[os.write(self.request_fd, data):]
+        except OSError:
+            pass  # the child is gone: its exit is noticed from the events
 
     def _read_events(self, fd: int) -> None:
-        with os.fdopen(fd, "rb") as pipe:
-            for line in pipe:
-                if len(line) > 50_000_000:
-                    continue
-                try:
-                    event = json.loads(line)
-                except (ValueError, UnicodeDecodeError):
-                    continue  # noise written to the pipe: ignored
-                if isinstance(event, dict):
-                    self.events.put(event)
-        self.events.put(None)  # end of stream: the child exited or closed the pipe
+        """Events, one JSON object per line; a line longer than MAX_EVENT is dropped unread."""
+        buffer, skipping = bytearray(), False
+        try:
+            while chunk := os.read(fd, 1 << 16):
+                buffer += chunk
+                while True:
+                    end = buffer.find(b"\n")
+                    if end < 0:
+                        if len(buffer) > MAX_EVENT:
+                            buffer.clear()
+                            skipping = True
+                        break
+                    line = bytes(buffer[:end])
+                    del buffer[: end + 1]
+                    if skipping:
+                        skipping = False
+                        continue
+                    try:
+                        event = json.loads(line)
+                    except (ValueError, UnicodeDecodeError, RecursionError):
+                        continue  # noise written to the pipe: ignored
+                    if isinstance(event, dict):
+                        self.events.put(event)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+            self.events.put(None)  # end of stream: the child exited or closed the pipe
 
     def _read_output(self) -> None:
         while chunk := self.proc.stdout.read(65536):
@@ -217,24 +290,19 @@ class _Child:
                 del self.output[: len(self.output) - self.keep]
 
     def kill(self) -> None:
-        """End the child and every process in its session."""
+        """End the child, every process in its session and every process in its cgroups."""
+        try:
+            os.close(self.request_fd)
+        except OSError:
+            pass
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.kill()
         self.proc.wait()
-        if self.cgroup:  # anything that escaped the session is still in the cgroup
-            try:
-                with open(os.path.join(self.cgroup, "cgroup.procs")) as f:
-                    for pid in f.read().split():
-                        try:
-                            os.kill(int(pid), signal.SIGKILL)
-                        except (ProcessLookupError, ValueError):
-                            pass
-            except OSError:
-                pass
-            remove_cgroup(self.cgroup)
+        self.groups.kill_all()  # anything that escaped the session is still in the cgroups
+        self.output_thread.join(timeout=2.0)  # the last lines the child printed
 
     def exit_status(self) -> str:
         code = self.proc.poll()
@@ -242,7 +310,72 @@ class _Child:
             return "still running"
         if code < 0:
             return f"killed by signal {signal.Signals(-code).name}"
+        if code == 137 or code == 128 + 9:  # bwrap reports its child's SIGKILL as 128 + 9
+            return "killed by signal SIGKILL"
         return f"exit code {code}"
+
+
+class _Session:
+    """What the parent expects from one child, and what it accepted (see the module docs)."""
+
+    def __init__(self, run: Run, child: _Child, setup_steps: list[str], pending: list[dict],
+                 timeouts: dict[str, float], limits: Limits):
+        self.run, self.child, self.limits = run, child, limits
+        self.setup_steps = set(setup_steps)
+        self.pending = list(pending)       # checks not asked yet, in order
+        self.timeouts = timeouts
+        self.current: str | None = None     # the step running now
+        self.accepted: set[str] = set()     # steps this child reported (exactly once each)
+        self.asked: set[str] = set()        # checks sent to this child
+        self.progress = False
+        self.finished = False
+        self.deadline = time.monotonic() + BETWEEN_STEPS
+
+    def handle(self, event: dict) -> None:
+        kind, step = event.get("event"), event.get("step")
+        if kind == "start" and isinstance(step, str):
+            if step in self.setup_steps and step not in self.accepted and self.current is None:
+                self.current = step
+                self.deadline = time.monotonic() + self.timeouts.get(step, self.limits.cell_timeout)
+        elif kind == "done" and isinstance(step, str):
+            if step in self.accepted:
+                self._forged(step)
+            elif step == self.current:
+                self._accept(step, event)
+        elif kind == "ready" and self.current is None:
+            self._ask_next()
+
+    def _accept(self, step: str, event: dict) -> None:
+        self.accepted.add(step)
+        if step not in self.run.steps:  # a setup step run again by a fresh child is no progress
+            self.progress = True
+        if step in self.setup_steps:
+            error = event.get("error")
+            self.run.steps[step] = {"error": error} if error is not None else {}
+        else:
+            self.run.steps[step] = ({"error": event["error"]} if "error" in event
+                                    else {"observation": event.get("observation")})
+            if isinstance(event.get("restored"), list):
+                self.run.steps[step]["restored"] = [str(r)[:80] for r in event["restored"][:20]]
+        self.current = None
+        self.deadline = time.monotonic() + BETWEEN_STEPS
+
+    def _forged(self, step: str) -> None:
+        """A second report for a step: the first may have been the submission's forgery."""
+        if step not in self.setup_steps:
+            self.run.steps[step] = {"error": {"kind": "forged"}}
+
+    def _ask_next(self) -> None:
+        if not self.pending:
+            self.child.send({"end": True})
+            self.finished = True
+            self.deadline = time.monotonic() + 5.0  # time to see late duplicates, then stop
+            return
+        check = self.pending.pop(0)
+        self.current = check["name"]
+        self.asked.add(self.current)
+        self.deadline = time.monotonic() + self.timeouts.get(self.current, self.limits.check_timeout)
+        self.child.send({"check": check["name"], "params": check["params"]})
 
 
 def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, bytes],
@@ -250,14 +383,20 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
     """Run ``request`` in children until every step has a result or time runs out.
 
     ``steps`` lists (step name, timeout seconds) in the order the child runs them: cells or
-    module imports first, then checks. ``files`` are written into the child's working folder.
+    module imports first, then checks. ``files`` are copied into the child's working folder.
+    The checks' parameters in ``request["checks"]`` are sent one check at a time.
     """
     import torch
 
     use_cuda = torch.cuda.is_available()
-    run = Run()
+    jail = jail_kind()
+    run = Run(jail=jail)
     started = time.monotonic()
     timeouts = dict(steps)
+    check_names = {c["name"] for c in request["checks"]}
+    setup_steps = [s for s, _ in steps if s not in check_names]
+    # The grader's own staging folder: readable only by the grader. In the bubblewrap jail it
+    # is not even visible (files are copied into the jail's tmpfs); the fallbacks run in it.
     workdir = tempfile.mkdtemp(prefix="gan-grade-")
     os.chmod(workdir, 0o700)
     try:
@@ -265,7 +404,8 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
             path = Path(workdir) / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        setup_steps = [s for s, _ in steps if s not in {c["name"] for c in request["checks"]}]
+        if jail != "bwrap":
+            os.chmod(workdir, 0o777 if os.geteuid() != 0 else 0o700)
         failed_setup: set[str] = set()
         while True:
             pending = [c for c in request["checks"] if c["name"] not in run.steps]
@@ -277,37 +417,24 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
                     run.steps[c["name"]] = {"error": {"kind": "total_timeout",
                                                       "seconds": limits.total_timeout}}
                 break
-            token = secrets.token_hex(16)
-            child_request = dict(request, checks=pending, skip=sorted(failed_setup),
-                                 threads=limits.threads, folder=workdir, token=token)
-            child = _Child(child_request, workdir, limits, use_cuda)
-            current, deadline, finished, seen_any = None, time.monotonic() + 60.0, False, False
+            setup = {k: request[k] for k in ("assignment", "kind", "cells", "modules") if k in request}
+            setup.update(skip=sorted(failed_setup), threads=limits.threads)
+            child = _Child(setup, files, workdir, limits, use_cuda, jail)
+            if not run.limits:
+                run.limits = _applied(child, limits, use_cuda, jail)
+            session = _Session(run, child, setup_steps, pending, timeouts, limits)
+            event, seen_any = None, False
             try:
                 while True:
-                    wait = min(deadline, started + limits.total_timeout) - time.monotonic()
+                    wait = min(session.deadline, started + limits.total_timeout) - time.monotonic()
                     try:
                         event = child.events.get(timeout=max(0.0, wait))
                     except queue.Empty:
                         event = "timeout"
                     if event == "timeout" or event is None:
                         break
-                    if event.get("token") != token:
-                        continue  # written by the submission, not by the child's reporter
                     seen_any = True
-                    kind, step = event.get("event"), event.get("step")
-                    if kind == "start" and isinstance(step, str):
-                        current = step
-                        deadline = time.monotonic() + timeouts.get(step, limits.cell_timeout)
-                    elif kind == "done" and isinstance(step, str) and step == current:
-                        if step in setup_steps:
-                            run.steps[step] = {k: event[k] for k in ("error",) if k in event}
-                        elif step not in run.steps:
-                            run.steps[step] = ({"error": event["error"]} if "error" in event
-                                               else {"observation": event.get("observation")})
-                        current, deadline = None, time.monotonic() + 60.0
-                    elif kind == "finished":
-                        finished = True
-                        break
+                    session.handle(event)
             finally:
                 child.kill()
                 run.output = (run.output + child.output.decode("utf-8", "replace"))[-limits.output_bytes:]
@@ -315,27 +442,43 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
             if not seen_any and event is None:
                 raise SandboxError("the grading process could not start: "
                                    + child.output.decode("utf-8", "replace")[-2000:])
-            if finished:
+            if session.finished:
                 for c in pending:  # a check the child skipped silently
                     run.steps.setdefault(c["name"], {"error": {"kind": "no_report"}})
                 break
+            current = session.current
             if event == "timeout" and time.monotonic() >= started + limits.total_timeout:
                 error = {"kind": "total_timeout", "seconds": limits.total_timeout}
             elif event == "timeout":
-                error = {"kind": "timeout", "seconds": timeouts.get(current, 60.0)}
+                error = {"kind": "timeout", "seconds": timeouts.get(current, BETWEEN_STEPS)}
             else:
                 error = {"kind": "crashed", "status": child.exit_status()}
             if current is None:
-                # The child died or hung between steps (while starting, or after a step).
-                for c in pending:
-                    run.steps.setdefault(c["name"], {"error": error})
-                break
-            run.steps[current] = {"error": error}
-            if current in setup_steps:
-                failed_setup.add(current)
+                # The child died or hung between steps (while starting, or after a step): a
+                # fresh child goes on with what is left, as long as children make progress.
+                if not session.progress:
+                    for c in pending:
+                        run.steps.setdefault(c["name"], {"error": error})
+                    break
+            else:
+                run.steps[current] = {"error": error}
+                if current in setup_steps:
+                    failed_setup.add(current)
             if run.restarts > len(steps) + 2:
                 break
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     run.seconds = time.monotonic() - started
     return run
+
+
+def _applied(child: _Child, limits: Limits, use_cuda: bool, jail: str) -> list[str]:
+    """The limits that hold for this child, in words (for the report)."""
+    out = list(child.groups.applied)
+    if not any(s.startswith("memory") for s in out) and not use_cuda:
+        out.append(f"memory {limits.process_memory_mb} MiB per process (RLIMIT_AS)")
+    if not any("processes" in s for s in out):
+        out.append(f"{limits.max_processes} processes (RLIMIT_NPROC)")
+    if jail == "bwrap":
+        out.append(f"disk {limits.disk_mb} MiB (tmpfs)")
+    return out

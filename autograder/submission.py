@@ -11,12 +11,13 @@ out (the grader runs its own checks). :mod:`autograder.match` finds the student'
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import safe_read
 from autograder.paths import release_dir
-
-MAX_BYTES = 30_000_000
+from autograder.safe_read import MAX_BYTES
 
 
 class SubmissionError(Exception):
@@ -42,9 +43,21 @@ class Program:
 
 # --- reading notebooks -------------------------------------------------------------------
 
+def _read(path: Path, root: Path | None = None, name: str | None = None) -> bytes:
+    """A submission file's bytes, read safely (:mod:`autograder.safe_read`), or SubmissionError."""
+    try:
+        return safe_read.read_bytes(path, root=root, name=name)
+    except safe_read.UnsafeFile as exc:
+        raise SubmissionError(str(exc)) from None
+
+
 def read_notebook(path: Path) -> dict:
-    """Parse a notebook file (``.ipynb`` JSON or a jupytext ``.pct.py``) without running it."""
-    data = path.read_bytes()
+    """Parse a notebook file (``.ipynb`` JSON or a jupytext ``.pct.py``) without running it.
+
+    The file is read without following links, as a regular file only, and at most
+    ``MAX_BYTES`` of it (see :mod:`autograder.safe_read`).
+    """
+    data = _read(path)
     if not data.strip():
         raise SubmissionError(f"{path.name} is empty (0 bytes of content): did the upload fail? "
                               "Save the notebook in Jupyter and submit it again.")
@@ -75,7 +88,22 @@ def read_notebook(path: Path) -> dict:
     return _as_notebook(nb, path)
 
 
+def _upgrade_v3(nb: dict, path: Path) -> dict:
+    """An nbformat-3 notebook (cells inside ``worksheets``) converted to nbformat 4."""
+    import nbformat
+
+    try:
+        upgraded = nbformat.convert(nbformat.from_dict(nb), 4)
+        return json.loads(json.dumps(upgraded))  # plain dicts and lists again
+    except Exception as exc:  # noqa: BLE001 - any failure is the student's file
+        raise SubmissionError(f"{path.name} is an old nbformat-3 notebook (it has "
+                              f"'worksheets') that could not be converted ({exc}): open it in a "
+                              "current Jupyter, save it (File → Save) and submit again.") from None
+
+
 def _as_notebook(nb, path: Path) -> dict:
+    if isinstance(nb, dict) and "cells" not in nb and isinstance(nb.get("worksheets"), list):
+        nb = _upgrade_v3(nb, path)
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise SubmissionError(f"{path.name} is JSON but not a Jupyter notebook (it has no list "
                               "of cells).")
@@ -102,14 +130,19 @@ def grade_id(cell: dict) -> str | None:
 # --- finding the submission --------------------------------------------------------------
 
 def find_notebook(path: Path, name: str, notes: list[str]) -> Path:
-    """The notebook to grade: ``path`` itself, or ``name`` (or the only notebook) in a folder."""
-    if path.is_file():
+    """The notebook to grade: ``path`` itself, or ``name`` (or the only notebook) in a folder.
+
+    Nothing is followed: a link, device, FIFO or folder with the expected name is refused with
+    a message (``read_notebook`` refuses it), and the search never enters a linked folder.
+    """
+    if not path.is_dir() or path.is_symlink():
         return path
     stem = name.removesuffix(".ipynb")
     for candidate in (name, f"{stem}.pct.py"):
-        if (path / candidate).is_file():
+        if os.path.lexists(path / candidate):
             return path / candidate
-    found = sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    found = [p for p in safe_read.walk_files(path, "*.ipynb")
+             if ".ipynb_checkpoints" not in p.relative_to(path).parts]
     if len(found) == 1:
         notes.append(f"Graded {found[0].relative_to(path)}; the expected name is {name}.")
         return found[0]
@@ -157,19 +190,20 @@ def load_module_program(assignment: str, path: Path, modules: dict[str, str]) ->
         if origin == "provided":
             data = (release_dir(assignment) / filename).read_bytes()
         else:
-            candidate = path / filename
-            if not candidate.is_file():
-                found = sorted(path.rglob(filename))
+            # Nothing is followed: a link, device, FIFO or folder named like the module is
+            # refused with a message (safe_read), and the search never enters a linked folder.
+            candidate, root = path / filename, path
+            if not os.path.lexists(candidate):
+                found = list(safe_read.walk_files(path, filename))
                 if found:
                     candidate = found[0]
                     program.notes.append(f"Graded {candidate.relative_to(path)}; expected "
                                          f"{filename} at the top of the folder.")
                 else:
                     program.notes.append(f"{filename} is missing: the release's stub was graded.")
-                    candidate = release_dir(assignment) / filename
-            data = candidate.read_bytes()
-            if len(data) > MAX_BYTES:
-                raise SubmissionError(f"{filename} is larger than {MAX_BYTES // 1_000_000} MB.")
+                    candidate, root = release_dir(assignment) / filename, None
+            shown = str(candidate.relative_to(path)) if root else filename
+            data = _read(candidate, root=root, name=shown)
         program.files[filename] = data
         program.modules.append(filename.removesuffix(".py"))
     return program

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder import ASSIGNMENTS  # noqa: E402
-from autograder.sandbox import jail_available  # noqa: E402
+from autograder.sandbox import jail_kind  # noqa: E402
 
 
 def timed(command: list[str]) -> tuple[float, str]:
@@ -42,7 +42,7 @@ def main() -> None:
     args = parser.parse_args()
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, jail: {jail_available()}\n")
+          f"Python {platform.python_version()}, jail: {jail_kind()}\n")
     print("| assignment | score | wall s (one submission, fresh process) |")
     print("| --- | --- | --- |")
     for assignment in ASSIGNMENTS:

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,8 @@ from autograder.report import write_json
 from autograder.sandbox import Limits
 
 A = "first_gan"
-FAST = Limits(cell_timeout=6, check_timeout=6, total_timeout=150)
+# Tight enough that hanging attacks end quickly, loose enough for two shared, busy cores.
+FAST = Limits(cell_timeout=15, check_timeout=8, total_timeout=150)
 
 
 def with_extra_cell(source_dir: Path, dest: Path, code: str, before: str | None = None) -> Path:
@@ -78,6 +82,61 @@ ATTACKS = {
         "ob.tensor_info = lambda *a, **k: {'shape': [1000, 4], 'dtype': 'float32',"
         " 'device': 'cpu', 'min': -3.0, 'max': 3.0, 'mean': 0.0, 'std': 1.0}\n"
         "ch.Verdict.__init__ = lambda self, *a, **k: object.__setattr__(self, 'passed', True)\n"),
+    "patch_observer_methods": (
+        "import torch\n"
+        "torch.equal = lambda *a, **k: True\n"
+        "torch.allclose = lambda *a, **k: True\n"
+        "torch.Tensor.norm = lambda *a, **k: torch.tensor(1.0)\n"
+        "torch.Tensor.__eq__ = lambda *a, **k: True\n"
+        "torch.nn.Module.modules = lambda self: iter([torch.nn.Linear(25, 12)])\n"
+        "torch.nn.Module.children = lambda self: iter(())\n"
+        "torch.nn.Module.named_parameters = lambda self, *a, **k: iter(())\n"),
+    "rewrite_the_observers_through_gc": (
+        "import gc\n"
+        "def fake(ns, p):\n"
+        "    return {'noise': {'shape': [p.get('n', 1000), p.get('z_dim', 4)], 'dtype': 'float32',"
+        " 'device': 'cpu', 'requires_grad': False, 'has_graph': False, 'min': -3.0, 'max': 3.0,"
+        " 'mean': 0.0, 'std': 1.0, 'finite': True}, 'repeats': False}\n"
+        "for o in gc.get_objects():\n"
+        "    if type(o).__name__ == 'function' and getattr(o, '__name__', '').startswith('observe'):\n"
+        "        o.__code__ = fake.__code__\n"
+        "    if type(o).__name__ == 'Check':\n"
+        "        g = o.observe.__globals__\n"
+        "        g['ob'] = None\n"),
+    "forge_reports_from_a_thread": (
+        "import json, os, threading, time\n"
+        "import autograder.checks as ch\n"
+        "names = [c.name for c in ch.load_checks('first_gan')]\n"
+        "def forge():\n"
+        "    while True:\n"
+        "        for name in names:\n"
+        "            for event in ({'event': 'done', 'step': name, 'observation': {}},"
+        " {'event': 'ready'}):\n"
+        "                for fd in range(3, 16):\n"
+        "                    try:\n"
+        "                        os.write(fd, (json.dumps(event) + '\\n').encode())\n"
+        "                    except OSError:\n"
+        "                        pass\n"
+        "        time.sleep(0.001)\n"
+        "threading.Thread(target=forge, daemon=True).start()\n"),
+    "vandalise_the_host": (
+        "import glob, os, shutil\n"
+        "for folder in ('/tmp', '/var/tmp', '/dev/shm', '/root'):\n"
+        "    for path in glob.glob(os.path.join(folder, 'gan-sentinel-*')):\n"
+        "        try:\n"
+        "            open(path, 'w').write('vandalised')\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "for path in ('REPO_PATH/README.md', 'REPO_PATH/autograder/__init__.py'):\n"
+        "    try:\n"
+        "        open(path, 'a').write('# vandalised')\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "for path in ('REPO_PATH/new_file.py', '/tmp/gan-planted.py'):\n"
+        "    try:\n"
+        "        open(path, 'w').write('planted')\n"
+        "    except OSError:\n"
+        "        pass\n").replace("REPO_PATH", str(REPO)),
     "write_fake_events": (
         "import os, json\n"
         "for fd in range(3, 64):\n"
@@ -125,6 +184,29 @@ ATTACKS = {
 }
 
 
+SENTINEL_FOLDERS = ("/tmp", "/var/tmp", "/dev/shm", "/root")
+
+
+def git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=REPO,
+                          capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module", autouse=True)
+def host_before():
+    """Sentinel files outside the checkout, and the checkout's git status, before the suite."""
+    sentinels = {}
+    for folder in SENTINEL_FOLDERS:
+        if os.path.isdir(folder):
+            path = Path(folder) / f"gan-sentinel-{uuid.uuid4().hex[:8]}"
+            path.write_text("untouched")
+            path.chmod(0o666)  # even a world-writable file must stay as it is
+            sentinels[path] = "untouched"
+    yield {"sentinels": sentinels, "git": git_status()}
+    for path in sentinels:
+        path.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="module")
 def honest_score():
     return grade(A, solution_dir(A), limits=FAST).score
@@ -143,19 +225,21 @@ def test_attack_on_the_release_scores_zero(attack, tmp_path):
 
 
 @pytest.mark.parametrize("attack", ["os_exit", "sys_exit", "infinite_loop", "memory_bomb",
-                                    "huge_output", "write_fake_events"])
+                                    "huge_output", "write_fake_events", "patch_observer_methods",
+                                    "rewrite_the_observers_through_gc", "vandalise_the_host"])
 def test_attack_beside_honest_code_keeps_the_honest_points(attack, tmp_path, honest_score):
     result = grade(A, with_extra_cell(solution_dir(A), tmp_path / "s", ATTACKS[attack]),
                    limits=FAST)
     assert result.score == honest_score, {c.name: c.message for c in result.checks if not c.passed}
-    assert any("your extra cell" in n for n in result.notes) or attack in ("huge_output", "write_fake_events")
+    if attack in ("os_exit", "sys_exit", "infinite_loop", "memory_bomb"):
+        assert any("your extra cell" in n for n in result.notes), result.notes
 
 
 def test_hang_inside_a_graded_function_times_out_that_check_only(tmp_path, honest_score):
     sub = replace_cell(solution_dir(A), tmp_path / "s", "get_generator_block",
                        "def get_generator_block(input_dim, output_dim):\n    while True:\n"
                        "        pass\n")
-    result = grade(A, sub, limits=Limits(cell_timeout=6, check_timeout=3, total_timeout=150))
+    result = grade(A, sub, limits=Limits(cell_timeout=15, check_timeout=3, total_timeout=150))
     checks = {c.name: c for c in result.checks}
     assert "Did not finish within" in checks["get_generator_block_layers"].message
     assert checks["get_noise"].passed and checks["get_disc_loss_value"].passed
@@ -281,3 +365,11 @@ def test_whole_submission_time_limit(tmp_path):
     assert time.monotonic() - started < 14 + 15
     assert result.score < result.max_score
     assert any("longer than 14" in c.message for c in result.checks)
+
+
+def test_the_host_is_unchanged_after_the_hostile_suite(host_before):
+    """Runs last: the checkout's git status and every sentinel file are as they were."""
+    for path, content in host_before["sentinels"].items():
+        assert path.read_text() == content, f"{path} was changed"
+    assert not Path("/tmp/gan-planted.py").exists()
+    assert git_status() == host_before["git"], "the suite changed the grader's checkout"
