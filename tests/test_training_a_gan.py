@@ -24,6 +24,7 @@ matplotlib.use("Agg")
 
 A = "training_a_gan"
 MRF, TD, TG = "cell:make_real_and_fake", "cell:train_discriminator", "cell:train_generator"
+G_LOSS = "loss = -torch.log(scores.clamp_min(EPS)).mean()"
 
 MISTAKES = [
     Mistake("no_detach_in_discriminator_step", [(TD, "    X = X.detach()\n", "")],
@@ -58,7 +59,27 @@ MISTAKES = [
             ["Sigmoid"]),
     Mistake("generator_step_returns_a_tensor", [(TG, "return loss.item()", "return loss")],
             ["train_generator_loss", "training_steps"], [".item()"]),
+    Mistake("generator_loss_without_clamp", [(TG, G_LOSS, "loss = -torch.log(scores).mean()")],
+            ["train_generator_clamp"], ["-log(0)", "clamp_min(EPS)"]),
+    Mistake("generator_loss_clamped_at_another_epsilon",
+            [(TG, G_LOSS, "loss = -torch.log(scores.clamp_min(1e-8)).mean()")],
+            ["train_generator_clamp"], ["EPS = 1e-7", "not another epsilon"]),
+    Mistake("generator_loss_as_binary_cross_entropy",
+            [(TG, G_LOSS, "loss = nn.functional.binary_cross_entropy(scores, torch.ones_like(scores))")],
+            ["train_generator_clamp"], ["binary_cross_entropy", "caps", "NOT the same"]),
 ]
+
+# Correct solutions in other styles: each must keep full marks.
+STYLES = {
+    "log_of_scores_plus_eps": [(TG, G_LOSS, "loss = -torch.log(scores + EPS).mean()")],
+    "clamped_on_both_sides": [(TG, G_LOSS, "loss = -torch.log(scores.clamp(EPS, 1 - EPS)).mean()")],
+    "relu_hidden_layers": [("cell:make_generator", "nn.LeakyReLU(0.2),  ", "nn.ReLU(),  "),
+                           ("cell:make_discriminator", "nn.LeakyReLU(0.2),  ", "nn.ReLU(),  ")],
+    "student_helper_function": [
+        (TG, "def train_generator(", "def fakes_of(X, y):\n    return X[(y == FAKE_LABEL).squeeze(1)]"
+         "\n\n\ndef train_generator("),
+        (TG, "fake = X[is_fake]", "fake = fakes_of(X, y)")],
+}
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.
 GPU_MISTAKES = [
@@ -92,7 +113,7 @@ def test_reference_scores_full_marks(reference_results):
     result = reference_results(A)
     failed = {c.name: c.message for c in result.checks if not c.passed}
     assert not failed, f"the reference solution fails: {failed}"
-    assert result.score == result.max_score == 17
+    assert result.score == result.max_score == 18
 
 
 def test_release_scores_zero_with_not_implemented_feedback(release_results):
@@ -116,6 +137,14 @@ def assert_fails_as_named(result, mistake: Mistake, reference_score: float) -> N
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
 def test_mistake_loses_points_on_the_check_that_names_it(mistake, mistake_results, reference_results):
     assert_fails_as_named(mistake_results[mistake.name], mistake, reference_results(A).score)
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_correct_style_keeps_full_marks(style, tmp_path, reference_results):
+    result = grade_mistake(A, Mistake(style, STYLES[style], []), tmp_path)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the correct style {style} loses points: {failed}"
+    assert result.score == reference_results(A).max_score
 
 
 @pytest.mark.gpu
