@@ -39,7 +39,7 @@ def test_batch_grades_everyone_and_resumes(classroom, tmp_path, monkeypatch):
     assert (book["alice"]["score"], book["bob"]["score"], book["carol"]["score"]) == (
         "22.0", "0.0", "0.0")
     for student in ("alice", "bob", "carol"):
-        assert json.loads((out / student / "results.json").read_text())["max_score"] == 22
+        assert json.loads((out / student / "results.json").read_text())["max_score"] == 23
         assert (out / student / "feedback.html").is_file()
 
     # Resume: nothing is graded again...

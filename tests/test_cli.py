@@ -46,10 +46,10 @@ def test_grade_writes_gradescope_results_and_exits_zero(tmp_path):
     out = tmp_path / "results.json"
     proc = run_cli("grade", "first_gan", "solutions/first_gan", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert "Score: 22 / 22" in proc.stdout
+    assert "Score: 23 / 23" in proc.stdout
     data = json.loads(out.read_text())
     validate_gradescope(data)
-    assert data["score"] == data["max_score"] == 22
+    assert data["score"] == data["max_score"] == 23
 
 
 def test_grade_of_the_release_exits_zero_with_zero_points(tmp_path):
@@ -58,7 +58,7 @@ def test_grade_of_the_release_exits_zero_with_zero_points(tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(out.read_text())
     validate_gradescope(data)
-    assert data["score"] == 0 and data["max_score"] == 22
+    assert data["score"] == 0 and data["max_score"] == 23
     assert all(t["status"] == "failed" for t in data["tests"])
 
 

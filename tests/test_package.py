@@ -24,7 +24,7 @@ from autograder.render import html, markdown, write_feedback
 from tests.test_cli import validate_gradescope
 
 ASSIGNMENT = "first_gan"
-FULL_MARKS = 22
+FULL_MARKS = 23
 WORKFLOW = REPO / "classroom" / "github-classroom.yml"
 
 
