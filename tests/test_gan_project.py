@@ -102,7 +102,7 @@ MISTAKES = [
               "        z = self.cached_z")],
             ["steps_fresh_noise"], ["SAME z"]),
     Mistake("functional_dropout_with_a_fixed_rate",
-            functional_dropout("self.dp_rate", "0.2, training=self.training"),
+            functional_dropout("self.dp_rate, training", "0.2, training"),
             ["GeneratorMLP_structure", "DiscriminatorMLP_structure"], ["dp_rate", "dp_rate=0.0"]),
     Mistake("functional_dropout_always_on",
             functional_dropout("self.dp_rate, training=self.training", "self.dp_rate"),
