@@ -1282,8 +1282,9 @@ def judge_isolation(obs: dict, p: dict) -> Verdict:
             other = "disc" if mine == "gen" else "gen"
             method = "generator_step" if mine == "gen" else "discriminator_step"
             cause = (" The generator's loss.backward() also leaves gradients in the "
-                     "discriminator: zeroing both optimizers at the top of the loop lets them "
-                     "leak into the discriminator's step." if mine == "disc" else "")
+                     "discriminator, and they leak into the discriminator's step when its "
+                     "optimizer is zeroed before that (e.g. both optimizers zeroed at the top "
+                     "of the loop)." if mine == "disc" else "")
             return Verdict(False, f"In {where}, batch {count[mine]}: when {opts[mine]}.step() ran, "
                            f"the {names[mine]}'s gradients were not those of the loss of "
                            f"model.{method} alone (they differed by {fmt(100 * mismatch)}%).{cause} "
