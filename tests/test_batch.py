@@ -37,7 +37,7 @@ def test_batch_grades_everyone_and_resumes(classroom, tmp_path, monkeypatch):
         "alice": "graded", "bob": "graded", "carol": "graded"}
     book = read_gradebook(out)
     assert (book["alice"]["score"], book["bob"]["score"], book["carol"]["score"]) == (
-        "22.0", "0.0", "0.0")
+        "23.0", "0.0", "0.0")
     for student in ("alice", "bob", "carol"):
         assert json.loads((out / student / "results.json").read_text())["max_score"] == 23
         assert (out / student / "feedback.html").is_file()
@@ -55,7 +55,7 @@ def test_batch_grades_everyone_and_resumes(classroom, tmp_path, monkeypatch):
     statuses = {s["student"]: s["status"]
                 for s in batch.grade_all("first_gan", classroom, out, jobs=2, progress=False)}
     assert statuses == {"alice": "cached", "bob": "graded", "carol": "graded"}
-    assert read_gradebook(out)["carol"]["score"] == "22.0"
+    assert read_gradebook(out)["carol"]["score"] == "23.0"
 
 
 def test_results_are_written_atomically(tmp_path, monkeypatch):
