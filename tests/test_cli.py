@@ -66,7 +66,7 @@ def test_self_check_runs_only_visible_checks():
     proc = run_cli("check", "first_gan", "solutions/first_gan/first_gan.ipynb")
     assert proc.returncode == 0, proc.stderr
     assert "(hidden)" not in proc.stdout
-    assert "Score: 14 / 14" in proc.stdout
+    assert "Score: 15 / 15" in proc.stdout
 
 
 def test_same_submission_same_results(reference_results):
