@@ -96,7 +96,49 @@ IN_PROCESS_MISTAKES = [
     Mistake("discriminator_step_returns_a_tensor",
             [(DS, "return disc_loss.item()", "return disc_loss")],
             ["discriminator_step_loss"], [".item()"]),
+    Mistake("discriminator_left_in_eval_after_generator_step",
+            [(GS, "    generated_images = generator(noise)  ",
+              "    discriminator.eval()\n    generated_images = generator(noise)  ")],
+            ["generator_step_repeated"], ["discriminator stayed in eval() mode", ".train()"]),
+    Mistake("discriminator_in_eval_while_it_learns",
+            [(DS, "    real_discriminator_pred = discriminator(images)  ",
+              "    discriminator.eval()\n    real_discriminator_pred = discriminator(images)  "),
+             (DS, "    return disc_loss.item()", "    discriminator.train()\n    return disc_loss.item()")],
+            ["discriminator_step_repeated"], ["eval() mode while it learns", "dropout was off"]),
+    Mistake("generator_step_caches_its_noise",
+            [(GS, "    noise = torch.randn(batch_size, latent_dim, device=device)  # (B, latent_dim), fresh noise",
+              "    if not hasattr(generator_step, 'noise'):\n"
+              "        generator_step.noise = torch.randn(batch_size, latent_dim, device=device)\n"
+              "    noise = generator_step.noise")],
+            ["generator_step_repeated"], ["SAME noise"]),
+    Mistake("discriminator_step_caches_its_noise",
+            [(DS, "    noise = torch.randn(batch_size, latent_dim, device=images.device)  # (B, latent_dim)",
+              "    if not hasattr(discriminator_step, 'noise'):\n"
+              "        discriminator_step.noise = torch.randn(batch_size, latent_dim, device=images.device)\n"
+              "    noise = discriminator_step.noise")],
+            ["discriminator_step_repeated"], ["SAME noise"]),
 ]
+
+# Correct solutions in other styles: each must keep full marks.
+STYLES = {
+    "no_grad_instead_of_detach": [
+        (DS, "    generated_images = generator(noise).detach()  ",
+         "    with torch.no_grad():\n        generated_images = generator(noise)\n    pass  ")],
+    "one_discriminator_call_on_concatenated_batches": [
+        (DS, "    real_discriminator_pred = discriminator(images)  ",
+         "    both_pred = discriminator(torch.cat([images, generated_images]))  # (2B, 1)\n"
+         "    real_discriminator_pred = both_pred[:batch_size]  "),
+        (DS, "    gen_discriminator_pred = discriminator(generated_images)  ",
+         "    gen_discriminator_pred = both_pred[batch_size:]  ")],
+    "student_helper_function": [
+        (GS, "def generator_step(", "def real_targets(pred):\n    return torch.ones_like(pred)"
+         "\n\n\ndef generator_step("),
+        (GS, "torch.full_like(gen_discriminator_pred, REAL_LABEL)", "real_targets(gen_discriminator_pred)")],
+    "networks_switched_for_a_moment_and_restored": [
+        (GS, "    generated_images = generator(noise)  ",
+         "    discriminator.eval()\n    generated_images = generator(noise)  "),
+        (GS, "    gen_optimizer.zero_grad()  ", "    discriminator.train()\n    gen_optimizer.zero_grad()  ")],
+}
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.
 GPU_MISTAKES = [
@@ -132,7 +174,7 @@ def test_reference_scores_full_marks(reference_results):
     result = reference_results(A)
     failed = {c.name: c.message for c in result.checks if not c.passed}
     assert not failed, f"the reference solution fails: {failed}"
-    assert result.score == result.max_score == 18
+    assert result.score == result.max_score == 20
 
 
 def test_release_scores_zero_with_not_implemented_feedback(release_results):
@@ -158,6 +200,14 @@ def test_mistake_loses_points_on_the_check_that_names_it(mistake, mistake_result
     assert_fails_as_named(mistake_results[mistake.name], mistake, reference_results(A).score)
 
 
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_correct_style_keeps_full_marks(style, tmp_path, reference_results):
+    result = grade_mistake(A, Mistake(style, STYLES[style], []), tmp_path)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the correct style {style} loses points: {failed}"
+    assert result.score == reference_results(A).max_score
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("mistake", GPU_MISTAKES, ids=lambda m: m.name)
@@ -180,7 +230,7 @@ def test_reference_notebook_trains_for_students(monkeypatch):
         ns = run_notebook(solution_dir(A) / "dropout_gan.ipynb", edits)
     finally:
         plt.close("all")
-    assert ns["score"] == 5, "the last self-check cell (generator_step) should give its 5 points"
+    assert ns["score"] == 6, "the last self-check cell (generator_step) should give its 6 points"
     for losses in (ns["generator_epoch_losses"], ns["discriminator_epoch_losses"]):
         assert len(losses) == 2 and all(math.isfinite(x) for x in losses), losses
     moved = [k for k, v in ns["generator"].state_dict().items() if not torch.equal(v, ns["initial"][k])]

@@ -48,10 +48,68 @@ MISTAKES = [
     Mistake("no_zero_grad_in_generator_step",
             [("cell:update_generator", "    gen_opt.zero_grad()\n", "")],
             ["update_generator_isolation"], ["zero_grad"]),
+    Mistake("generator_eval_inside_forward",
+            [("cell:Generator", "        return self.gen(noise)",
+              "        self.eval()\n        return self.gen(noise)")],
+            ["Generator_structure", "Generator_structure_hidden"], ["self.eval()", "BatchNorm"]),
+    Mistake("generator_loss_caches_its_noise",
+            [("cell:get_gen_loss", "    noise = get_noise(num_images, z_dim, device)  # (n, z_dim)",
+              "    if not hasattr(get_gen_loss, 'noise'):\n"
+              "        get_gen_loss.noise = get_noise(num_images, z_dim, device)\n"
+              "    noise = get_gen_loss.noise")],
+            ["get_gen_loss_fresh_noise"], ["SAME noise"]),
+    Mistake("generator_loss_returned_as_float",
+            [("cell:get_gen_loss", "    ### END SOLUTION\n    return gen_loss",
+              "    ### END SOLUTION\n    return gen_loss.item()")],
+            ["get_gen_loss_value", "get_gen_loss_value_hidden"], ["float", ".item()"]),
+    Mistake("discriminator_loss_returned_as_float",
+            [("cell:get_disc_loss", "    ### END SOLUTION\n    return disc_loss",
+              "    ### END SOLUTION\n    return disc_loss.item()")],
+            ["get_disc_loss_value", "get_disc_loss_value_hidden"], ["float", "backward()"]),
+    Mistake("update_generator_returns_float",
+            [("cell:update_generator", "    ### END SOLUTION\n    return gen_loss",
+              "    ### END SOLUTION\n    return gen_loss.item()")],
+            ["update_generator_isolation", "update_generator_isolation_hidden"],
+            ["float", ".item()"]),
+    Mistake("update_generator_also_steps_global_disc_opt",
+            [("cell:update_generator", "    gen_opt.step()\n",
+              "    gen_opt.step()\n    disc_opt.step()\n")],
+            ["update_generator_isolation", "update_generator_isolation_hidden"],
+            ["global disc", "disc_opt.step()"]),
     Mistake("generator_without_sigmoid",
             [("cell:Generator", "            nn.Sigmoid(),                       # pixel values in (0, 1)\n", "")],
             ["Generator_structure"], ["Sigmoid"]),
 ]
+
+
+# Correct solutions in other styles: each must keep full marks.
+STYLES = {
+    "no_grad_instead_of_detach": [
+        ("cell:get_disc_loss", "    fake = gen(noise).detach()  ",
+         "    with torch.no_grad():\n        fake = gen(noise)\n    ")],
+    "one_discriminator_call_on_concatenated_batches": [
+        ("cell:get_disc_loss", "    pred_fake = disc(fake)                                  # (n, 1) logits",
+         "    pred_both = disc(torch.cat([fake, real]))               # (2n, 1) logits\n"
+         "    pred_fake, pred_real_both = pred_both[:num_images], pred_both[num_images:]"),
+        ("cell:get_disc_loss", "    pred_real = disc(real)                                  # (n, 1) logits",
+         "    pred_real = pred_real_both")],
+    "student_helper_function": [
+        ("cell:get_gen_loss", "def get_gen_loss(gen, disc, criterion, num_images, z_dim, device):",
+         "def make_fakes(gen, num_images, z_dim, device):\n"
+         "    return gen(get_noise(num_images, z_dim, device))\n\n\n"
+         "def get_gen_loss(gen, disc, criterion, num_images, z_dim, device):"),
+        ("cell:get_gen_loss", "    noise = get_noise(num_images, z_dim, device)  # (n, z_dim)\n"
+         "    pred_fake = disc(gen(noise))                   # (n, 1) logits, graph reaches G",
+         "    pred_fake = disc(make_fakes(gen, num_images, z_dim, device))")],
+}
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_correct_style_keeps_full_marks(style, tmp_path, reference_results):
+    result = grade_mistake(A, Mistake(style, STYLES[style], []), tmp_path)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the correct style {style} loses points: {failed}"
+    assert result.score == reference_results(A).max_score
 
 
 def test_reference_scores_full_marks(reference_results):

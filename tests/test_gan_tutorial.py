@@ -21,6 +21,8 @@ VALUES = ["train_loss_values", "train_loss_values_hidden"]
 REAL_ROW = "torch.full((batch_size,), REAL_LABEL, device=device),  # (N,) of 1.0: real"
 FAKE_ROW = "torch.full((batch_size,), FAKE_LABEL, device=device),  # (N,) of 0.0: fake"
 G_LOSS = "g_loss = criterion(outputs, torch.full_like(outputs, REAL_LABEL))"
+G_STEP_FAKES = ("            noise = torch.randn(batch_size, NOISE_DIM, device=device)  # (N, 100)\n"
+                "            fake_images = generator(noise)        # (N, 1, 28, 28), graph reaches G\n")
 
 
 def train_edit(old: str, new: str) -> tuple[str, str, str]:
@@ -59,11 +61,42 @@ MISTAKES = [
     Mistake("no_zero_grad_in_generator_step",
             [train_edit("            g_optimizer.zero_grad()\n", "")],
             ["train_gradients", "train_updates_hidden"], ["g_optimizer.zero_grad()"]),
+    Mistake("generator_loss_scaled_by_the_batch_size",
+            [train_edit(G_LOSS, G_LOSS + " * batch_size")],
+            VALUES, ["batch", "criterion's result"]),
+    Mistake("generator_step_reuses_the_discriminator_steps_fakes",
+            [train_edit(G_STEP_FAKES, "")],
+            ["train_generator_fresh_fakes", "train_updates_hidden"], ["fresh", "fake_images"]),
+    Mistake("generator_step_reuses_the_discriminator_steps_noise",
+            [train_edit(G_STEP_FAKES, G_STEP_FAKES.split("\n", 1)[1])],
+            ["train_generator_fresh_fakes", "train_updates_hidden"], ["SAME noise"]),
     Mistake("sigmoid_before_bce_with_logits",
             [train_edit("d_loss = criterion(d_outputs, labels)",
                         "d_loss = criterion(torch.sigmoid(d_outputs), labels)")],
             VALUES, ["sigmoid", "raw logits"]),
 ]
+
+
+# Correct solutions in other styles: each must keep full marks.
+STYLES = {
+    "no_grad_instead_of_detach": [
+        train_edit("            fake_images = generator(noise)                              # (N, 1, 28, 28)\n",
+                   "            with torch.no_grad():\n                fake_images = generator(noise)\n"),
+        train_edit("torch.cat([images, fake_images.detach()])", "torch.cat([images, fake_images])")],
+    "labels_from_ones_and_zeros": [
+        train_edit(REAL_ROW, "torch.ones(batch_size, device=device),"),
+        train_edit(FAKE_ROW, "torch.zeros(batch_size, device=device),")],
+    "generator_targets_from_ones_like": [
+        train_edit(G_LOSS, "g_loss = criterion(outputs, torch.ones_like(outputs))")],
+}
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_correct_style_keeps_full_marks(style, tmp_path, reference_results):
+    result = grade_mistake(A, Mistake(style, STYLES[style], []), tmp_path)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the correct style {style} loses points: {failed}"
+    assert result.score == reference_results(A).max_score
 
 
 def test_reference_scores_full_marks(reference_results):

@@ -24,6 +24,7 @@ matplotlib.use("Agg")
 
 A = "training_a_gan"
 MRF, TD, TG = "cell:make_real_and_fake", "cell:train_discriminator", "cell:train_generator"
+G_LOSS = "loss = -torch.log(scores.clamp_min(EPS)).mean()"
 
 MISTAKES = [
     Mistake("no_detach_in_discriminator_step", [(TD, "    X = X.detach()\n", "")],
@@ -66,7 +67,27 @@ MISTAKES = [
     Mistake("real_images_left_on_the_cpu_seen_on_meta",
             [(MRF, "sample_mnist(N).to(device)", "sample_mnist(N)")],
             ["make_real_and_fake_device"], ["still on the CPU"]),
+    Mistake("generator_loss_without_clamp", [(TG, G_LOSS, "loss = -torch.log(scores).mean()")],
+            ["train_generator_clamp"], ["-log(0)", "clamp_min(EPS)"]),
+    Mistake("generator_loss_clamped_at_another_epsilon",
+            [(TG, G_LOSS, "loss = -torch.log(scores.clamp_min(1e-8)).mean()")],
+            ["train_generator_clamp"], ["EPS = 1e-7", "not another epsilon"]),
+    Mistake("generator_loss_as_binary_cross_entropy",
+            [(TG, G_LOSS, "loss = nn.functional.binary_cross_entropy(scores, torch.ones_like(scores))")],
+            ["train_generator_clamp"], ["binary_cross_entropy", "caps", "NOT the same"]),
 ]
+
+# Correct solutions in other styles: each must keep full marks.
+STYLES = {
+    "log_of_scores_plus_eps": [(TG, G_LOSS, "loss = -torch.log(scores + EPS).mean()")],
+    "clamped_on_both_sides": [(TG, G_LOSS, "loss = -torch.log(scores.clamp(EPS, 1 - EPS)).mean()")],
+    "relu_hidden_layers": [("cell:make_generator", "nn.LeakyReLU(0.2),  ", "nn.ReLU(),  "),
+                           ("cell:make_discriminator", "nn.LeakyReLU(0.2),  ", "nn.ReLU(),  ")],
+    "student_helper_function": [
+        (TG, "def train_generator(", "def fakes_of(X, y):\n    return X[(y == FAKE_LABEL).squeeze(1)]"
+         "\n\n\ndef train_generator("),
+        (TG, "fake = X[is_fake]", "fake = fakes_of(X, y)")],
+}
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.
 GPU_MISTAKES = [
@@ -100,7 +121,7 @@ def test_reference_scores_full_marks(reference_results):
     result = reference_results(A)
     failed = {c.name: c.message for c in result.checks if not c.passed}
     assert not failed, f"the reference solution fails: {failed}"
-    assert result.score == result.max_score == 20
+    assert result.score == result.max_score == 21
 
 
 def test_release_scores_zero_with_not_implemented_feedback(release_results):
@@ -126,6 +147,14 @@ def test_mistake_loses_points_on_the_check_that_names_it(mistake, mistake_result
     assert_fails_as_named(mistake_results[mistake.name], mistake, reference_results(A).score)
 
 
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_correct_style_keeps_full_marks(style, tmp_path, reference_results):
+    result = grade_mistake(A, Mistake(style, STYLES[style], []), tmp_path)
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert not failed, f"the correct style {style} loses points: {failed}"
+    assert result.score == reference_results(A).max_score
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("mistake", GPU_MISTAKES, ids=lambda m: m.name)
@@ -148,7 +177,7 @@ def test_reference_notebook_trains_for_students(monkeypatch):
         ns = run_notebook(solution_dir(A) / "training_a_gan.ipynb", edits)
     finally:
         plt.close("all")
-    assert ns["score"] == 6, "the last self-check cell (train_generator) should give its 6 points"
+    assert ns["score"] == 7, "the last self-check cell (train_generator) should give its 7 points"
     for losses in (ns["generator_losses"], ns["discriminator_losses"]):
         assert len(losses) == 20 and all(isinstance(x, float) and math.isfinite(x) for x in losses)
     moved = [k for k, v in ns["generator"].state_dict().items() if not torch.equal(v, ns["initial"][k])]

@@ -113,8 +113,13 @@ dataloader = DataLoader(dataset, batch_size=batch_size, shuffle=True)
 # "Updating the weights" below), which is more accurate than applying it here.
 #
 # `forward(x)` first flattens each image: the batch may come as `(B, 1, 28, 28)`, `(B, 28, 28)`
-# or already flat `(B, 784)`, and `x.reshape(batch_size, -1)` turns each into the `(B, 784)` the
-# first layer expects.
+# or already flat `(B, 784)`, and `x.reshape(x.shape[0], -1)` turns each into the `(B, 784)` the
+# first layer expects. Take `B` from the batch itself (`x.shape[0]`), not from the notebook's
+# global `batch_size` (128): the last batch of an epoch, and the grader's batches, are smaller.
+#
+# The layers are prescribed, as in the seed: the grader checks these modules (`nn.Linear`,
+# `nn.LeakyReLU()`, `nn.Dropout(p=0.2)`) in this order, and that dropout is on in `train()`
+# mode and off in `eval()` mode.
 #
 # *Why LeakyReLU?* A ReLU whose input is negative passes no gradient back, and the generator
 # learns **only** through the gradient that comes back through the discriminator. The small slope
@@ -251,7 +256,8 @@ loss_func = nn.BCEWithLogitsLoss()
 #
 # 1. draw a batch of noise `(B, latent_dim)` with `torch.randn`, as many vectors as there are
 #    real images, on the same device as `images`,
-# 2. generate the fake images and **detach** them: `generated_images = generator(noise).detach()`,
+# 2. generate the fake images and **detach** them: `generated_images = generator(noise).detach()`
+#    (making them inside `with torch.no_grad():` works as well; the grader accepts either),
 # 3. get the discriminator's predictions on the real images (`real_discriminator_pred`) and on
 #    the fake ones (`gen_discriminator_pred`),
 # 4. `real_loss` compares the real predictions with targets `REAL_LABEL` (ones), `fake_loss`
@@ -260,6 +266,10 @@ loss_func = nn.BCEWithLogitsLoss()
 # 5. `disc_loss = (real_loss + fake_loss) / 2`,
 # 6. `disc_optimizer.zero_grad()`, `disc_loss.backward()`, `disc_optimizer.step()`,
 # 7. return the loss as a Python float, `disc_loss.item()`.
+#
+# Draw new noise on every call (never reuse a noise tensor from an earlier call), and leave
+# the networks' modes alone: the training loop puts both in `train()` mode, and a step that
+# switches one to `eval()` must put it back before returning.
 
 # %% nbgrader={"grade": false, "grade_id": "discriminator_step", "locked": false, "schema_version": 3, "solution": true}
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, images: torch.Tensor,
@@ -282,7 +292,7 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, images: t
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_discriminator_step", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_discriminator_step", "locked": true, "points": 6, "schema_version": 3, "solution": false}
 score = check("dropout_gan", "discriminator_step", globals())
 score
 
@@ -307,6 +317,9 @@ score
 # 4. the loss compares that prediction with targets `REAL_LABEL` (ones),
 # 5. `gen_optimizer.zero_grad()`, `backward()`, `gen_optimizer.step()`,
 # 6. return the loss as a Python float.
+#
+# As in `discriminator_step`: fresh noise on every call, and both networks left in the mode
+# they were in (`train()` while training).
 #
 # The backward pass also writes gradients into the discriminator's `.grad`, but `gen_optimizer`
 # holds only the generator's parameters, so only the generator's weights change (and
@@ -333,7 +346,7 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, batch_size: i
     raise NotImplementedError()
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_generator_step", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_generator_step", "locked": true, "points": 6, "schema_version": 3, "solution": false}
 score = check("dropout_gan", "generator_step", globals())
 score
 

@@ -107,6 +107,11 @@ score
 # enough, then a final layer maps it to the size of an image. Fill in that **final layer**: it
 # needs no normalization or activation, but its output must be scaled into (0, 1) with a
 # [sigmoid](https://pytorch.org/docs/stable/generated/torch.nn.Sigmoid.html), like MNIST pixels.
+#
+# The layers are prescribed (the grader checks them): four generator blocks, then `nn.Linear`
+# and `nn.Sigmoid`. Leave the mode to the training loop: never call `self.eval()` inside the
+# network; in `train()` mode BatchNorm normalises with each batch's statistics and updates its
+# running statistics, which the grader checks too.
 
 # %% nbgrader={"grade": false, "grade_id": "Generator", "locked": false, "schema_version": 3, "solution": true}
 class Generator(nn.Module):
@@ -282,6 +287,10 @@ disc_opt = torch.optim.Adam(disc.parameters(), lr=lr)
 # Before training, write the functions that compute the discriminator's loss and the
 # generator's loss. The generator is needed to compute the discriminator's loss, so call
 # `.detach()` on the generator's output there: only the discriminator may learn from its loss.
+# (Making the fakes inside `with torch.no_grad():` works as well; the grader accepts either.)
+#
+# Both functions return the loss as a **scalar tensor**, not a Python float (no `.item()`):
+# the update functions call `.backward()` on it.
 #
 # Use the `criterion` you are given, and `torch.ones_like` / `torch.zeros_like` for the targets
 # (if you use `torch.ones` or `torch.zeros`, pass `device=device`). The discriminator's loss is
@@ -321,7 +330,9 @@ score
 #
 # $$\mathcal{L}_G = \mathrm{BCE}(D(G(z)), 1)$$
 #
-# Here the gradient must flow back through the discriminator into the generator: no `.detach()`.
+# Here the gradient must flow back through the discriminator into the generator: no `.detach()`
+# (and no `torch.no_grad()`). Draw **fresh noise on every call** with `get_noise`: reusing one
+# noise tensor would show the generator the same inputs at every step.
 
 # %% nbgrader={"grade": false, "grade_id": "get_gen_loss", "locked": false, "schema_version": 3, "solution": true}
 def get_gen_loss(gen, disc, criterion, num_images, z_dim, device):
@@ -344,7 +355,7 @@ def get_gen_loss(gen, disc, criterion, num_images, z_dim, device):
     return gen_loss
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_get_gen_loss", "locked": true, "points": 5, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_get_gen_loss", "locked": true, "points": 6, "schema_version": 3, "solution": false}
 score = check("first_gan", "get_gen_loss", globals())
 score
 
@@ -358,7 +369,9 @@ score
 # 3. backpropagate and take an optimizer step,
 # 4. return the loss.
 #
-# Use only the optimizer you are given (`gen_opt`), never the discriminator's.
+# Use only the optimizer you are given (`gen_opt`), never the discriminator's (nor the
+# notebook's global `disc_opt` or `gen_opt`: use the arguments). Return the loss tensor itself,
+# not `gen_loss.item()`: the training loop calls `.item()` on it.
 
 # %% nbgrader={"grade": false, "grade_id": "update_discriminator", "locked": true, "schema_version": 3, "solution": false}
 def update_discriminator(gen, disc, disc_opt, criterion, real, num_images, z_dim, device):

@@ -14,6 +14,11 @@ Suggested architectures (the ones the defaults describe):
     Discriminator:  x (B, 1, 28, 28) -> Flatten (B, 784)
                     -> [Linear -> LeakyReLU(0.2) -> Dropout(dp_rate)] for 512, 256 units
                     -> Linear(256, 1): logits (B, 1), no sigmoid
+
+The architecture is a suggestion (activations, extra layers are yours to choose). What the grader
+checks: one nn.Linear per entry of hidden_dims with those sizes, the ends (Tanh; logits), and
+dropout's behaviour with rate dp_rate: on in train() mode, off in eval() mode. nn.Dropout(dp_rate)
+does that, and so does F.dropout(h, self.dp_rate, training=self.training).
 """
 
 from __future__ import annotations

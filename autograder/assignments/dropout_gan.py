@@ -81,8 +81,24 @@ class RecordingGenerator(ConstantGenerator):
 
     def forward(self, noise: torch.Tensor) -> torch.Tensor:
         if len(self.noise) < MAX_RECORDS:
-            self.noise.append(ob.tensor_info(ob.as_tensor(noise, "the generator's input noise")))
+            info = ob.tensor_info(ob.as_tensor(noise, "the generator's input noise"))
+            info["hash"] = ob._sha256(ob._numpy_bytes(noise)).hexdigest()[:24]
+            info["training"] = bool(self.training)
+            self.noise.append(info)
         return super().forward(noise) * 2 - 1          # (n, 1, 28, 28) in (-1, 1)
+
+
+class ModeRecordingDiscriminator(LinearDiscriminator):
+    """:class:`LinearDiscriminator` that remembers its mode (train / eval) at each call."""
+
+    def __init__(self, seed: int):
+        super().__init__(PIXELS, seed)
+        self.modes: list[bool] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(self.modes) < MAX_RECORDS:
+            self.modes.append(bool(self.training))
+        return super().forward(x)
 
 
 def real_batch(n: int, seed: int) -> torch.Tensor:
@@ -352,8 +368,9 @@ def judge_dropout(obs: dict, p: dict) -> Verdict:
     if d["eval_equal"] is not True:
         return Verdict(False, f"In eval() mode two passes of the same input through {name} gave "
                        "different outputs: dropout must switch off in eval(). Use nn.Dropout "
-                       "modules in the nn.Sequential, not F.dropout(x, 0.2) or a random mask in "
-                       "forward (they ignore the network's mode).")
+                       "modules in the nn.Sequential, not F.dropout(x, 0.2) (without "
+                       "training=self.training) or a random mask in forward: they ignore the "
+                       "network's mode.")
     return Verdict(True)
 
 
@@ -678,6 +695,73 @@ def judge_updates(obs: dict, p: dict) -> Verdict:
     return Verdict(True)
 
 
+def observe_repeated_step(ns: dict, p: dict) -> dict:
+    """Two calls of the student's step with both stand-ins in train() mode, as in training."""
+    fn = p["function"]
+    step = ob.need(ns, fn)
+    gen, disc = RecordingGenerator(p["seed"]), ModeRecordingDiscriminator(p["seed"])
+    own = disc if fn == "discriminator_step" else gen
+    opt = torch.optim.SGD(own.parameters(), lr=0.01)
+    gen.train()
+    disc.train()
+    ob.seed_all(p["seed"])
+    calls = []
+    for i in range(2):
+        gen.noise.clear()
+        disc.modes.clear()
+        try:
+            if fn == "discriminator_step":
+                step(gen, disc, real_batch(p["n"], p["seed"] + i), opt, nn.BCEWithLogitsLoss(),
+                     p["latent_dim"])
+            else:
+                step(gen, disc, p["n"], opt, nn.BCEWithLogitsLoss(), p["latent_dim"], "cpu")
+        except (NotImplementedError, ob.Missing):
+            raise
+        except Exception as exc:  # reported: the loss checks explain the error
+            return {"error": describe_error(exc)}
+        calls.append({"noise": [z.get("hash") for z in gen.noise],
+                      "gen_modes": [z.get("training") for z in gen.noise],
+                      "disc_modes": list(disc.modes),
+                      "after": {"generator": bool(gen.training),
+                                "discriminator": bool(disc.training)}})
+    return {"calls": calls}
+
+
+def judge_repeated_step(obs: dict, p: dict) -> Verdict:
+    verdict = _error_verdict(obs, p)
+    if verdict:
+        return verdict
+    fn = p["function"]
+    calls = _get(obs, "calls", list)
+    if len(calls) != 2 or not all(isinstance(c, dict) for c in calls):
+        raise ObservationError("calls missing")
+    learner = "discriminator" if fn == "discriminator_step" else "generator"
+    modes = _get(calls[0], "disc_modes" if learner == "discriminator" else "gen_modes", list)
+    if any(m is False for m in modes):
+        return Verdict(False, f"{fn} ran the {learner} in eval() mode while it learns, so its "
+                       "dropout was off: leave the networks in the mode the training loop set "
+                       f"(train()); do not call {learner}.eval() in {fn}.")
+    for i, call in enumerate(calls, 1):
+        after = _get(call, "after")
+        left = [name for name in ("generator", "discriminator") if after.get(name) is not True]
+        if left:
+            names = " and the ".join(left)
+            return Verdict(False, f"After {fn} (call {i}) the {names} stayed in eval() mode, "
+                           "although the training loop had put both networks in train() mode: "
+                           f"the next steps would then train with dropout off. If {fn} switches "
+                           "a network to eval() for a moment, put it back with .train() before "
+                           "returning (or leave the modes alone).")
+    first, second = (set(_get(c, "noise", list)) for c in calls)
+    if not first or not second:
+        return Verdict(False, f"{fn} did not call the generator on every call: make fresh fakes "
+                       "from new noise each time.")
+    if first & second:
+        return Verdict(False, f"Two calls of {fn} gave the generator the SAME noise: draw fresh "
+                       "noise with torch.randn inside the step on every call; do not make it "
+                       "once and reuse (cache) it, and do not seed inside the step.")
+    return Verdict(True)
+
+
 def judge_discriminator_step_hidden(obs: dict, p: dict) -> Verdict:
     return _first_failure(obs, p, (judge_discriminator_loss, judge_detach, judge_updates))
 
@@ -873,6 +957,10 @@ CHECKS: list[Check] = [
     Check("discriminator_step_updates", DS,
           "discriminator_step: zero_grad, then a step of the discriminator", 1.0,
           observe_step, judge_updates, _step(DS, 11, 8, 12)),
+    Check("discriminator_step_repeated", DS,
+          "discriminator_step called twice: fresh noise, dropout on while it learns, the "
+          "networks left in train() mode", 1.0,
+          observe_repeated_step, judge_repeated_step, _step(DS, 17, 8, 12)),
     Check("discriminator_step_hidden", DS, "discriminator_step with another batch and latent_dim",
           1.0, observe_step, judge_discriminator_step_hidden, _step(DS, 12, 13, 5), HIDDEN),
     Check("discriminator_step_device", DS,
@@ -884,6 +972,10 @@ CHECKS: list[Check] = [
     Check("generator_step_updates", GS,
           "generator_step: zero_grad, then a step of the generator only", 1.0,
           observe_step, judge_updates, _step(GS, 14, 8, 12)),
+    Check("generator_step_repeated", GS,
+          "generator_step called twice: fresh noise, dropout on while it learns, the networks "
+          "left in train() mode", 1.0,
+          observe_repeated_step, judge_repeated_step, _step(GS, 18, 8, 12)),
     Check("training_steps", GS,
           "three training steps with your networks: finite losses, each network changes only "
           "in its own step", 1.0, observe_training, judge_training,

@@ -110,10 +110,28 @@ def observe_network(ns: dict, p: dict) -> dict:
     ob.seed_all(p["seed"])
     net = cls(**p["kwargs"])
     described = ob.describe_layers(net)
-    net.eval()
     x = torch.randn(p["n"], p["input_dim"]) * p["input_scale"]
+    # train() mode first: BatchNorm must normalise with the batch's statistics and update its
+    # running statistics (a forward that calls self.eval() does neither).
+    net.train()
+    stats_before = _buffers(net)
+    y_train = net(x)
+    report = {"layers": described, "train_mode_after": bool(net.training),
+              "stats_updated": _buffers(net) != stats_before}
+    net.eval()
     y = net(x)
-    return {"layers": described, "output": ob.tensor_info(y)}
+    report["output"] = ob.tensor_info(y)
+    with torch.no_grad():
+        report["train_equals_eval"] = bool(torch.equal(
+            ob.as_tensor(y_train, "the network's output").detach().cpu(),
+            ob.as_tensor(y, "the network's output").detach().cpu()))
+    return report
+
+
+def _buffers(net: nn.Module) -> dict[str, str]:
+    """A fingerprint of every buffer (BatchNorm's running mean and variance)."""
+    return {name: ob._sha256(ob._numpy_bytes(b)).hexdigest()[:24]
+            for name, b in net.named_buffers() if b.is_floating_point()}
 
 
 def expected_network(p: dict) -> list[dict]:
@@ -158,6 +176,17 @@ def judge_network(obs: dict, p: dict) -> Verdict:
     if name == "Generator" and not (number(out, "min") > 0.0 and number(out, "max") < 1.0):
         return Verdict(False, f"Generated pixels range over [{fmt(number(out, 'min'))}, "
                        f"{fmt(number(out, 'max'))}]; they should lie in (0, 1).")
+    if name == "Generator" and (obs.get("stats_updated") is not True
+                                or obs.get("train_equals_eval") is not False
+                                or obs.get("train_mode_after") is not True):
+        return Verdict(False, f"In train() mode, Generator({args})'s BatchNorm layers never "
+                       "trained: a forward pass did not normalise with the batch's statistics "
+                       "or did not update their running statistics"
+                       + (", and the network was in eval() mode afterwards"
+                          if obs.get("train_mode_after") is False else "")
+                       + ". Do not call self.eval() (or .train(False)) inside forward or "
+                       "__init__: the training loop decides the mode with gen.train() / "
+                       "gen.eval().")
     return Verdict(True)
 
 
@@ -210,13 +239,36 @@ def _stubs(p: dict):
     return gen, disc, real
 
 
+def returned_kind(value) -> str:
+    """'tensor' for a torch.Tensor, 'float' for a Python number, else the type's name."""
+    if isinstance(value, torch.Tensor):
+        return "tensor"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "float"
+    return type(value).__name__[:40]
+
+
+class NoiseHashGenerator(ConstantGenerator):
+    """:class:`ConstantGenerator` that also keeps a fingerprint of each noise batch it gets."""
+
+    def __init__(self, im_dim: int, seed: int):
+        super().__init__(im_dim, seed)
+        self.noise_hashes: list[str] = []
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        if len(self.noise_hashes) < 8:
+            noise = ob.as_tensor(noise, "the generator's input noise")
+            self.noise_hashes.append(ob._sha256(ob._numpy_bytes(noise)).hexdigest()[:24])
+        return super().forward(noise)
+
+
 def observe_disc_loss(ns: dict, p: dict) -> dict:
     get_disc_loss = ob.need(ns, "get_disc_loss")
     gen, disc, real = _stubs(p)
     ob.seed_all(p["seed"])
     loss = get_disc_loss(gen, disc, nn.BCEWithLogitsLoss(), real, p["n"], p["z_dim"], "cpu")
     value = ob.scalar(loss, "get_disc_loss's result")
-    report = {"loss": value, "noise_shapes": gen.noise_shapes}
+    report = {"loss": value, "noise_shapes": gen.noise_shapes, "returned": returned_kind(loss)}
     if isinstance(loss, torch.Tensor) and loss.requires_grad:
         loss.backward()
         report["gen_grads"] = ob.grad_norms(gen)
@@ -229,11 +281,51 @@ def observe_gen_loss(ns: dict, p: dict) -> dict:
     gen, disc, _ = _stubs(p)
     ob.seed_all(p["seed"])
     loss = get_gen_loss(gen, disc, nn.BCEWithLogitsLoss(), p["n"], p["z_dim"], "cpu")
-    report = {"loss": ob.scalar(loss, "get_gen_loss's result"), "noise_shapes": gen.noise_shapes}
+    report = {"loss": ob.scalar(loss, "get_gen_loss's result"), "noise_shapes": gen.noise_shapes,
+              "returned": returned_kind(loss)}
     if isinstance(loss, torch.Tensor) and loss.requires_grad:
         loss.backward()
         report["gen_grads"] = ob.grad_norms(gen)
     return report
+
+
+def observe_gen_loss_noise(ns: dict, p: dict) -> dict:
+    """Two calls of get_gen_loss with a generator that fingerprints the noise it is given."""
+    get_gen_loss = ob.need(ns, "get_gen_loss")
+    gen = NoiseHashGenerator(p["im_dim"], p["seed"])
+    disc = LinearDiscriminator(p["im_dim"], p["seed"])
+    ob.seed_all(p["seed"])
+    per_call = []
+    for _ in range(2):
+        seen = len(gen.noise_hashes)
+        get_gen_loss(gen, disc, nn.BCEWithLogitsLoss(), p["n"], p["z_dim"], "cpu")
+        per_call.append(gen.noise_hashes[seen:])
+    return {"noise": per_call}
+
+
+def judge_gen_loss_noise(obs: dict, p: dict) -> Verdict:
+    calls = obs.get("noise")
+    if not isinstance(calls, list) or len(calls) != 2 or not all(
+            isinstance(c, list) and all(isinstance(h, str) for h in c) for c in calls):
+        raise ObservationError("noise fingerprints missing")
+    if not calls[0] or not calls[1]:
+        return Verdict(False, "get_gen_loss did not call the generator on every call: make fresh "
+                       "fakes each time, fake = gen(get_noise(num_images, z_dim, device)).")
+    if set(calls[0]) & set(calls[1]):
+        return Verdict(False, "Two calls of get_gen_loss gave the generator the SAME noise: draw "
+                       "fresh noise inside get_gen_loss on every call, noise = "
+                       "get_noise(num_images, z_dim, device). Do not reuse a noise tensor made "
+                       "once outside the function, cache it, or seed the generator inside.")
+    return Verdict(True)
+
+
+def _returned_problem(obs: dict, function: str, use: str) -> str | None:
+    kind = obs.get("returned")
+    if kind == "tensor":
+        return None
+    hint = " (did you return loss.item()?)" if kind == "float" else ""
+    return (f"{function} returned a Python {kind}{hint}, expected the loss as a scalar torch "
+            f"tensor: {use}, which a {kind} does not have. Return the criterion's result itself.")
 
 
 def _bce(logits: torch.Tensor, target: float) -> float:
@@ -286,7 +378,9 @@ def judge_disc_loss_value(obs: dict, p: dict) -> Verdict:
     got = number(obs, "loss")
     values = loss_candidates(p)
     if close(got, values["right"]):
-        return Verdict(True)
+        problem = _returned_problem(obs, "get_disc_loss", "update_discriminator calls "
+                                    "disc_loss.backward() and the training loop disc_loss.item()")
+        return Verdict(False, problem) if problem else Verdict(True)
     problem = _noise_problem(obs, p)
     if problem:
         return Verdict(False, problem)
@@ -317,7 +411,9 @@ def judge_gen_loss_value(obs: dict, p: dict) -> Verdict:
     got = number(obs, "loss")
     values = loss_candidates(p)
     if close(got, values["gen_right"]):
-        return Verdict(True)
+        problem = _returned_problem(obs, "get_gen_loss", "update_generator calls "
+                                    "gen_loss.backward() and the training loop gen_loss.item()")
+        return Verdict(False, problem) if problem else Verdict(True)
     problem = _noise_problem(obs, p)
     if problem:
         return Verdict(False, problem)
@@ -348,21 +444,63 @@ def observe_update_generator(ns: dict, p: dict) -> dict:
     gen_opt = torch.optim.SGD(gen.parameters(), lr=0.1)
     with torch.no_grad():  # a stale gradient from "the previous batch"
         gen.image.grad = torch.full_like(gen.image, 1e6)
-    globals_before = {k: ob.snapshot(ns[k]) for k in ("gen", "disc")
-                      if isinstance(ns.get(k), nn.Module)}
     before = {"gen": ob.snapshot(gen), "disc": ob.snapshot(disc)}
     image_before = gen.image.detach().clone()
     ob.seed_all(p["seed"])
-    loss = update_generator(gen, disc, gen_opt, nn.BCEWithLogitsLoss(), p["n"], p["z_dim"], "cpu")
+    with GlobalsWithGradients(ns) as global_nets:
+        loss = update_generator(gen, disc, gen_opt, nn.BCEWithLogitsLoss(), p["n"], p["z_dim"],
+                                "cpu")
+        globals_changed = global_nets.changed()
     step = (gen.image.detach() - image_before).norm().item()
     return {
         "loss": ob.scalar(loss, "update_generator's result"),
+        "returned": returned_kind(loss),
         "before": before,
         "after": {"gen": ob.snapshot(gen), "disc": ob.snapshot(disc)},
         "step_norm": step,
-        "globals_changed": {k: changed(v, ob.snapshot(ns[k])) != []
-                            for k, v in globals_before.items()},
+        "globals_changed": globals_changed,
     }
+
+
+class GlobalsWithGradients:
+    """Give the notebook's global ``gen`` and ``disc`` gradients for a while, then restore them.
+
+    While grading, the global networks have no gradients, so a stray ``disc_opt.step()`` would
+    change nothing. Inside this block every global parameter holds a small gradient (as after a
+    real backward pass), so stepping a global optimizer moves its network's weights.
+    """
+
+    NAMES = ("gen", "disc", "gen_opt", "disc_opt")
+
+    def __init__(self, ns: dict):
+        self.ns = ns
+        self.nets = {k: ns[k] for k in ("gen", "disc") if isinstance(ns.get(k), nn.Module)}
+        self.saved: dict = {}
+
+    def __enter__(self) -> GlobalsWithGradients:
+        import copy
+
+        for name in self.NAMES:
+            obj = self.ns.get(name)
+            if isinstance(obj, (nn.Module, torch.optim.Optimizer)):
+                self.saved[name] = (obj, copy.deepcopy(obj.state_dict()))
+        self.grads = {k: [q.grad for q in net.parameters()] for k, net in self.nets.items()}
+        g = torch.Generator().manual_seed(0)
+        for net in self.nets.values():
+            for q in net.parameters():
+                q.grad = (torch.randn(q.shape, generator=g) * 0.01).to(q.device, q.dtype)
+        self.before = {k: ob.snapshot(net) for k, net in self.nets.items()}
+        return self
+
+    def changed(self) -> dict[str, bool]:
+        return {k: changed(self.before[k], ob.snapshot(net)) != [] for k, net in self.nets.items()}
+
+    def __exit__(self, *exc) -> None:
+        for obj, state in self.saved.values():
+            obj.load_state_dict(state)
+        for k, net in self.nets.items():
+            for q, grad in zip(net.parameters(), self.grads[k], strict=False):
+                q.grad = grad
 
 
 def judge_update_generator(obs: dict, p: dict) -> Verdict:
@@ -372,6 +510,12 @@ def judge_update_generator(obs: dict, p: dict) -> Verdict:
     if disc_changed:
         return Verdict(False, "Your generator update changed the discriminator's weights: step "
                        "only the optimizer you are given (gen_opt).")
+    if gen_changed and stepped_globals:
+        return Verdict(False, "Your generator update also changed the weights of the notebook's "
+                       "global " + " and ".join(stepped_globals) + " (their optimizers hold "
+                       "gradients during training): did you call disc_opt.step() (or "
+                       "zero_grad/step a global optimizer) inside update_generator? Step only "
+                       "the gen_opt you are given.")
     if not gen_changed:
         hint = ""
         if stepped_globals:
@@ -381,6 +525,10 @@ def judge_update_generator(obs: dict, p: dict) -> Verdict:
         return Verdict(False, "Your generator update did not change the generator's weights: "
                        "call gen_opt.zero_grad(), compute the loss, call .backward() on it and "
                        "then gen_opt.step() (not disc_opt.step())." + hint)
+    problem = _returned_problem(obs, "update_generator", "the training loop calls "
+                                "gen_loss.item() on it")
+    if problem:
+        return Verdict(False, problem)
     expected = loss_candidates(p)["gen_right"]
     if not close(number(obs, "loss"), expected):
         return Verdict(False, f"update_generator returned {fmt(number(obs, 'loss'))}, expected "
@@ -558,6 +706,10 @@ CHECKS: list[Check] = [
     Check("get_gen_loss_gradient", "get_gen_loss",
           "get_gen_loss: gradients reach the generator", 2.0,
           _gen_loss, judge_gen_loss_gradient, _loss_params(13, 10, 5)),
+    Check("get_gen_loss_fresh_noise", "get_gen_loss",
+          "get_gen_loss: fresh noise on every call", 1.0,
+          using(observe_gen_loss_noise, STAND_INS, "get_noise"), judge_gen_loss_noise,
+          _loss_params(18, 6, 5)),
     Check("get_gen_loss_value_hidden", "get_gen_loss", "get_gen_loss on other inputs", 1.0,
           _gen_loss, judge_gen_loss_value, _loss_params(14, 23, 7), HIDDEN),
     _device_check("get_gen_loss", 20),

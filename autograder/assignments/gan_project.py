@@ -3,10 +3,13 @@
 Students write ``models.py`` (``GeneratorMLP``, ``DiscriminatorMLP``) and ONE of the two training
 files: ``train_torch.py`` (plain PyTorch: the ``GAN`` module, ``train_gan`` and the optimizers in
 ``main``) or ``train_pl.py`` (the same ``GAN`` as a Lightning module: ``configure_optimizers`` and
-``training_step`` with manual optimisation). The grader grades ``train_torch.py`` when any of its
-GAN methods is implemented, else ``train_pl.py`` when one of its methods is, else
-``train_torch.py`` (:func:`graded_file`). Every check has the same points either way, and
-failures name the graded file.
+``training_step`` with manual optimisation). The grader grades the complete file when only one
+is complete, else the only one started; when both are started it grades the training checks on
+each and keeps the file with more points (:func:`graded_file`). That choice runs the checks'
+judges in the child, next to the student's code: a submission that fools it can only make the
+grader pick the other of its own two files, whose observations are then judged here as usual.
+The 0-point check ``training_file`` says which file was graded, and why. Every check has the
+same points either way, and failures name the graded file.
 
 Every ``observe_*`` function runs in the child beside the student's modules (``ns`` maps module
 name -> module) and reports plain data; every ``judge_*`` function runs in the grader and
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import math
 import os
 import tempfile
@@ -116,13 +120,20 @@ class _NullWriter:
 
 
 class _RecordingLogger:
-    """Stands in for ``utils.TensorBoardLogger``: counts the logged dicts."""
+    """Stands in for ``utils.TensorBoardLogger``: counts the logged dicts, keeps their 'loss'."""
 
     def __init__(self, *args, **kwargs):
         self.calls = 0
+        self.losses: list = []
 
     def add_values(self, log_dict) -> None:
         self.calls += 1
+        if len(self.losses) < MAX_RECORDS * 4:
+            loss = log_dict.get("loss") if isinstance(log_dict, dict) else None
+            try:
+                self.losses.append(ob.scalar(loss, "the logged loss"))
+            except TypeError:
+                self.losses.append(None)
 
     def set_step(self, step) -> None:
         pass
@@ -186,49 +197,130 @@ def build_gan(module, **kwargs):
         return gan_class(**kwargs)
 
 
-def _implemented(module) -> bool:
-    """True when one of the file's GAN methods runs, or fails other than NotImplementedError."""
+def _progress(module) -> tuple[int, int]:
+    """(methods that run or fail other than NotImplementedError, methods probed) of a file."""
     try:
         model = build_gan(module, **gan_kwargs(4))
         model.generator, model.discriminator = LinearGenerator(4, 0, tanh=True), LinearDiscriminator(PIXELS, 0)
     except Exception:  # noqa: BLE001 - an unusable file is not graded
-        return False
+        return 0, 1
     x = torch.zeros(2, *IMAGE)
     probes = [lambda: model.sample(2), lambda: model.interpolate(1, 1),
               lambda: model.generator_step(x), lambda: model.discriminator_step(x)]
-    if hasattr(model, "configure_optimizers") and module.__name__ == "train_pl":
-        probes.append(model.configure_optimizers)
+    if module.__name__ == "train_pl":
+        probes += [model.configure_optimizers, lambda: model.training_step(x, 0)]
+    elif callable(getattr(module, "train_gan", None)):
+        def train_one_batch():
+            opts = [torch.optim.SGD(net.parameters(), lr=0.0)
+                    for net in (model.generator, model.discriminator)]
+            module.train_gan(model, [x], _RecordingLogger(), _RecordingLogger(), *opts)
+        probes.append(train_one_batch)
+    started = 0
     for probe in probes:
         try:
             probe()
         except NotImplementedError:
             continue
         except Exception:  # noqa: BLE001 - attempted: it is graded (and its errors reported)
-            return True
-        return True
-    return False
+            pass
+        started += 1
+    return started, len(probes)
 
 
 _GRADED: dict = {}
+_NOTES: dict = {}
+_OBSERVED: dict = {}      # observations made while choosing between two started files
 
 
 def graded_file(ns: dict):
-    """(file name, module): train_torch.py if implemented, else train_pl.py if implemented."""
+    """(file name, module) of the training file to grade.
+
+    The complete one when only one is complete; else the only one started; when both are
+    started (and not exactly one complete), both are graded and the better one is kept
+    (:func:`_better_of_both`); when none is started, train_torch.py.
+    """
     key = tuple(id(ns.get(name)) for name in TRAIN_FILES)
     if key not in _GRADED:
-        choice = None
-        for name in TRAIN_FILES:
-            if name in ns and _implemented(ns[name]):
-                choice = name
-                break
-        if choice is None:
-            choice = next((name for name in TRAIN_FILES if name in ns), None)
+        present = [name for name in TRAIN_FILES if name in ns]
+        progress = {name: _progress(ns[name]) for name in present}
+        started = [name for name in present if progress[name][0] > 0]
+        complete = [name for name in started if progress[name][0] == progress[name][1]]
+        if len(complete) == 1:
+            choice = complete[0]
+            if len(started) == 2:
+                _NOTES[key] = (f"{choice}.py is complete and the other training file is only "
+                               f"started: {choice}.py is graded.")
+        elif len(started) == 1:
+            choice = started[0]
+        elif len(started) == 2:
+            choice = _better_of_both(ns, key)
+        else:
+            choice = present[0] if present else None
         _GRADED[key] = choice
     choice = _GRADED[key]
     if choice is None:
         raise ob.Missing("train_torch (train_torch.py and train_pl.py both failed to import: see "
                          "the notes above)")
     return f"{choice}.py", ns[choice]
+
+
+def _better_of_both(ns: dict, key: tuple) -> str:
+    """Grade the training checks on each file; keep the file with more points (a note says so)."""
+    totals, observed = {}, {}
+    checks = [c for c in CHECKS if c.observe.__name__ in TRAINER_OBSERVERS]
+    for name in TRAIN_FILES:
+        _GRADED[key] = name
+        totals[name], observed[name] = 0.0, {}
+        for check in checks:
+            try:
+                obs = check.observe(ns, check.params)
+                passed = check.judge(obs, check.params).passed
+            except Exception:  # noqa: BLE001 - a failing observation or judge scores 0 here
+                obs, passed = None, False
+            totals[name] += check.points if passed else 0.0
+            if obs is not None:
+                observed[name][_observation_key(check.observe, check.params)] = obs
+    choice = max(TRAIN_FILES, key=lambda name: totals[name])   # a tie keeps train_torch
+    best = sum(c.points for c in checks)
+    _NOTES[key] = (f"Both training files are started, so both were graded: train_torch.py "
+                   f"scored {fmt(totals['train_torch'])} and train_pl.py "
+                   f"{fmt(totals['train_pl'])} of {fmt(best)} points on the training checks. "
+                   f"The grade keeps the better one, {choice}.py.")
+    _OBSERVED[key] = observed[choice]
+    return choice
+
+
+def _observation_key(observe, params: dict) -> str:
+    import json
+
+    return observe.__name__ + json.dumps(params, sort_keys=True, default=str)
+
+
+def reusing_choice(observe):
+    """``observe``, reusing an observation made while choosing the graded file."""
+    def run(ns: dict, p: dict) -> dict:
+        graded_file(ns)
+        cached = _OBSERVED.get(tuple(id(ns.get(name)) for name in TRAIN_FILES), {})
+        obs = cached.pop(_observation_key(observe, p), None)
+        return obs if obs is not None else observe(ns, p)
+    run.__name__ = observe.__name__
+    return run
+
+
+def observe_training_file(ns: dict, p: dict) -> dict:
+    file, module = graded_file(ns)
+    key = tuple(id(ns.get(name)) for name in TRAIN_FILES)
+    if _progress(module)[0] == 0:
+        raise NotImplementedError(f"{file}: no method implemented")
+    return {"file": file, "note": _NOTES.get(key, "")}
+
+
+def judge_training_file(obs: dict, p: dict) -> Verdict:
+    file = obs.get("file")
+    if file not in ("train_torch.py", "train_pl.py"):
+        raise ObservationError("file missing")
+    note = obs.get("note") if isinstance(obs.get("note"), str) else ""
+    return Verdict(True, (note or f"Graded training file: {file}.")[:600])
 
 
 def stub_gan(ns: dict, z_dim: int, generator: nn.Module, discriminator: nn.Module):
@@ -264,7 +356,24 @@ def observe_network(ns: dict, p: dict) -> dict:
         report["forward_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
         return report
     report["output"] = ob.tensor_info(y)
+    # Dropout's behaviour, whatever implements it (nn.Dropout or F.dropout(..., training=...)):
+    # two train() passes differ, two eval() passes agree, and with dp_rate=0 train() agrees too.
+    with torch.no_grad():
+        net.train()
+        report["train_differ"] = not _equal_outputs(net(x), net(x))
+        net.eval()
+        report["eval_equal"] = _equal_outputs(net(x), net(x))
+        ob.seed_all(p["seed"])
+        no_dropout = cls(**dict(p["kwargs"], dp_rate=0.0))
+        no_dropout.train()
+        report["zero_rate_equal"] = _equal_outputs(no_dropout(x), no_dropout(x))
     return report
+
+
+def _equal_outputs(a, b) -> bool:
+    a, b = ob.as_tensor(a, "the network's output"), ob.as_tensor(b, "the network's output")
+    with torch._C.DisableTorchFunctionSubclass():
+        return a.shape == b.shape and bool(torch.equal(a.detach().cpu(), b.detach().cpu()))
 
 
 def _call(p: dict) -> str:
@@ -282,14 +391,27 @@ def _linear_problem(got: list[dict], dims: list[int], call: str) -> str | None:
             "from the arguments (not from fixed sizes).")
 
 
-def _dropout_problem(got: list[dict], rate: float, call: str) -> str | None:
+def _dropout_problem(got: list[dict], rate: float, call: str, obs: dict | None = None) -> str | None:
+    """Dropout judged by what it does; nn.Dropout layers, where used, must have p = dp_rate."""
     rates = [d.get("p") for d in got if d.get("type") == "Dropout"]
-    if not rates:
-        return (f"{call} has no nn.Dropout layer: add nn.Dropout(dp_rate) after each hidden "
-                "layer's activation.")
     if any(not isinstance(r, (int, float)) or not close(float(r), rate) for r in rates):
         return (f"{call} has dropout rates {rates}, expected {rate} everywhere: use "
                 "nn.Dropout(dp_rate), the argument, not a fixed number.")
+    obs = obs or {}
+    if obs.get("train_differ") is not True:
+        return (f"In train() mode two passes of the same input through {call} gave the same "
+                "output: no dropout is active. Add dropout with rate dp_rate after each hidden "
+                "layer's activation (nn.Dropout(dp_rate), or F.dropout(h, self.dp_rate, "
+                "training=self.training)).")
+    if obs.get("eval_equal") is not True:
+        return (f"In eval() mode two passes of the same input through {call} gave different "
+                "outputs: dropout must switch off in eval(). Use nn.Dropout(dp_rate), or pass "
+                "training=self.training to F.dropout (its default, training=True, ignores the "
+                "mode).")
+    if obs.get("zero_rate_equal") is not True:
+        return (f"Built with dp_rate=0.0, {call.split('(')[0]} still gave two different outputs "
+                "in train() mode: take the dropout rate from the argument dp_rate, not a fixed "
+                "number.")
     return None
 
 
@@ -301,7 +423,7 @@ def judge_generator(obs: dict, p: dict) -> Verdict:
                        f"{obs['forward_error']}. The first nn.Linear takes z_dim inputs, and the "
                        "result is reshaped to (B, *output_shape).")
     problem = (_linear_problem(got, [k["z_dim"], *k["hidden_dims"], math.prod(out_shape)], call)
-               or _dropout_problem(got, k["dp_rate"], call))
+               or _dropout_problem(got, k["dp_rate"], call, obs))
     if problem:
         return Verdict(False, problem)
     out = obs.get("output", {})
@@ -345,7 +467,7 @@ def judge_discriminator(obs: dict, p: dict) -> Verdict:
                        "sigmoid itself, so a second sigmoid squashes the scores and weakens the "
                        "gradients. Remove the nn.Sigmoid().")
     problem = (_linear_problem(got, [k["input_dims"], *k["hidden_dims"], 1], call)
-               or _dropout_problem(got, k["dp_rate"], call))
+               or _dropout_problem(got, k["dp_rate"], call, obs))
     if problem:
         return Verdict(False, problem)
     out = obs.get("output", {})
@@ -728,6 +850,49 @@ def judge_step_hidden(obs: dict, p: dict) -> Verdict:
     return Verdict(True)
 
 
+def observe_steps_noise(ns: dict, p: dict) -> dict:
+    """Each step called twice: the fingerprints of the z its generator calls were given."""
+    report: dict = {}
+    for method in ("generator_step", "discriminator_step"):
+        gen, disc, real = _loss_stubs(p)
+        hashes: list = []
+
+        def fingerprint(module, args, hashes=hashes) -> None:
+            if args and isinstance(args[0], torch.Tensor) and len(hashes) < MAX_RECORDS:
+                hashes.append(ob._sha256(ob._numpy_bytes(args[0])).hexdigest()[:24])
+
+        gen.register_forward_pre_hook(fingerprint)
+        file, model = stub_gan(ns, p["z_dim"], gen, disc)
+        model.train()
+        ob.seed_all(p["seed"])
+        calls = []
+        for _ in range(2):
+            seen = len(hashes)
+            getattr(model, method)(real)
+            calls.append(hashes[seen:])
+        report[method] = calls
+        report["file"] = file
+    return report
+
+
+def judge_steps_noise(obs: dict, p: dict) -> Verdict:
+    note = graded_note(obs)
+    for method in ("generator_step", "discriminator_step"):
+        calls = obs.get(method)
+        if not isinstance(calls, list) or len(calls) != 2 or not all(isinstance(c, list) for c in calls):
+            raise ObservationError("noise fingerprints missing")
+        if not calls[0] or not calls[1]:
+            return Verdict(False, f"model.{method} did not call self.generator on every call: "
+                           "generate fresh fakes, self.generator(torch.randn(B, self.z_dim, "
+                           "device=...)), each time." + note)
+        if set(calls[0]) & set(calls[1]):
+            return Verdict(False, f"Two calls of model.{method} gave the generator the SAME z: "
+                           "draw fresh z with torch.randn inside the step on every call; do not "
+                           "make it once (in __init__ or a global) and reuse it, and do not seed "
+                           "inside the step." + note)
+    return Verdict(True)
+
+
 def observe_logging(ns: dict, p: dict) -> dict:
     report = {}
     for method in ("generator_step", "discriminator_step"):
@@ -961,14 +1126,75 @@ def _trainer(device: str = "cpu", callbacks: list | None = None):
                       default_root_dir=tempfile.mkdtemp())
 
 
+class _GradientCheckingSGD(torch.optim.SGD):
+    """SGD that, at each step, compares its parameters' gradients with its own loss's gradient.
+
+    ``expected`` is set by the wrapped step method (the gradient of the loss it just returned,
+    computed with ``torch.autograd.grad``); a gradient that differs at ``step()`` time holds
+    something else too: a stale gradient, or the other network's loss (a leak).
+    """
+
+    def __init__(self, params, role: str, record: list):
+        self.role, self.record, self.expected = role, record, None
+        super().__init__(list(params), lr=0.01)
+
+    def step(self, closure=None):
+        params = [q for group in self.param_groups for q in group["params"]]
+        if self.expected is not None and len(self.record) < 64:
+            scale = max((float(e.abs().max()) for e in self.expected if e.numel()), default=0.0)
+            diff = 0.0
+            for q, e in zip(params, self.expected, strict=False):
+                g = q.grad if q.grad is not None else torch.zeros_like(q)
+                diff = max(diff, float((g.detach() - e).abs().max()))
+            self.record.append({"optimizer": self.role, "mismatch": diff / max(scale, 1e-12)})
+        return super().step(closure)
+
+
+def _expect_gradients(model, name: str, optimizer: _GradientCheckingSGD) -> None:
+    """Wrap ``model.<name>`` so that the optimizer learns the gradient its loss should give."""
+    inner = getattr(model, name)
+    params = [q for group in optimizer.param_groups for q in group["params"]]
+
+    def step(*args, **kwargs):
+        result = inner(*args, **kwargs)
+        loss = result[0] if isinstance(result, (tuple, list)) and result else None
+        optimizer.expected = None
+        if isinstance(loss, torch.Tensor) and loss.requires_grad:
+            grads = torch.autograd.grad(loss, params, retain_graph=True, allow_unused=True)
+            optimizer.expected = [torch.zeros_like(q) if g is None else g.detach().clone()
+                                  for q, g in zip(params, grads, strict=True)]
+        return result
+    setattr(model, name, step)
+
+
+def _record_lightning_logs(model, logged: list) -> None:
+    """Replace ``model.log`` / ``model.log_dict`` by recorders of (key, value)."""
+    def record(key, value) -> None:
+        if len(logged) < 200:
+            try:
+                logged.append([str(key)[:80], ob.scalar(value, "a logged value")])
+            except TypeError:
+                logged.append([str(key)[:80], None])
+
+    def log(name, value, *args, **kwargs):
+        record(name, value)
+
+    def log_dict(dictionary, *args, **kwargs):
+        for key, value in (dictionary.items() if isinstance(dictionary, dict) else []):
+            record(key, value)
+
+    model.log, model.log_dict = log, log_dict
+
+
 def observe_isolation(ns: dict, p: dict) -> dict:
     z_dim = p["z_dim"]
     gen = LinearGenerator(z_dim, p["seed"], tanh=True)
     disc = LinearDiscriminator(PIXELS, p["seed"])
     file, model = stub_gan(ns, z_dim, gen, disc)
     ob.seed_all(p["seed"])
-    opt_gen = torch.optim.SGD(gen.parameters(), lr=0.01)
-    opt_disc = torch.optim.SGD(disc.parameters(), lr=0.01)
+    steps: list = []
+    opt_gen = _GradientCheckingSGD(gen.parameters(), "gen", steps)
+    opt_disc = _GradientCheckingSGD(disc.parameters(), "disc", steps)
 
     def plant_stale_gradients(*args) -> None:  # a stale gradient from "the previous batch"
         with torch.no_grad():
@@ -977,6 +1203,8 @@ def observe_isolation(ns: dict, p: dict) -> dict:
 
     events: list = []
     final = _phase_recorder(model, gen, disc, events)
+    _expect_gradients(model, "generator_step", opt_gen)
+    _expect_gradients(model, "discriminator_step", opt_disc)
     report: dict = {"file": file}
     if file == "train_pl.py":
         import lightning.pytorch as pl
@@ -984,7 +1212,10 @@ def observe_isolation(ns: dict, p: dict) -> dict:
         # Lightning zeroes the gradients when fit starts: plant them when training starts.
         planter = type("PlantStaleGradients", (pl.Callback,), {"on_train_start": plant_stale_gradients})
         model.configure_optimizers = lambda: [opt_gen, opt_disc]
+        logged: list = []
+        _record_lightning_logs(model, logged)
         _trainer(callbacks=[planter()]).fit(model, _loader(p))
+        report["lightning_logged"] = logged
     else:
         train_gan = getattr(ob.need(ns, "train_torch"), "train_gan", None)
         if train_gan is None:
@@ -994,7 +1225,9 @@ def observe_isolation(ns: dict, p: dict) -> dict:
         plant_stale_gradients()
         train_gan(model, batches, logger_gen, logger_disc, opt_gen, opt_disc)
         report["logged"] = [logger_gen.calls, logger_disc.calls]
+        report["logged_losses"] = {"gen": logger_gen.losses, "disc": logger_disc.losses}
     report["phases"] = _phases(events, final())
+    report["optimizer_steps"] = steps
     return report
 
 
@@ -1040,10 +1273,84 @@ def judge_isolation(obs: dict, p: dict) -> Verdict:
         loss = ph.get("loss")
         if not isinstance(loss, (int, float)) or isinstance(loss, bool) or not math.isfinite(loss):
             return Verdict(False, f"{step}, its loss was {loss}, not a finite number." + note)
+    count = {"gen": 0, "disc": 0}
+    for record in obs.get("optimizer_steps") or []:
+        if not isinstance(record, dict) or record.get("optimizer") not in names:
+            raise ObservationError("optimizer steps malformed")
+        mine = record["optimizer"]
+        count[mine] += 1
+        mismatch = number(record, "mismatch")
+        if not math.isfinite(mismatch) or mismatch > 1e-3:
+            other = "disc" if mine == "gen" else "gen"
+            method = "generator_step" if mine == "gen" else "discriminator_step"
+            cause = (" The generator's loss.backward() also leaves gradients in the "
+                     "discriminator, and they leak into the discriminator's step when its "
+                     "optimizer is zeroed before that (e.g. both optimizers zeroed at the top "
+                     "of the loop)." if mine == "disc" else "")
+            return Verdict(False, f"In {where}, batch {count[mine]}: when {opts[mine]}.step() ran, "
+                           f"the {names[mine]}'s gradients were not those of the loss of "
+                           f"model.{method} alone (they differed by {fmt(100 * mismatch)}%).{cause} "
+                           f"Call {opts[mine]}.zero_grad() right before the {names[mine]}'s "
+                           f"backward pass, after the {names[other]}'s step." + note)
+    return Verdict(True)
+
+
+def judge_logging_of_training(obs: dict, p: dict) -> Verdict:
+    """Each batch's two logging dicts go to the right logger (train_torch) or prefix (Lightning)."""
+    note = graded_note(obs)
+    phases = obs.get("phases")
+    if not isinstance(phases, list):
+        raise ObservationError("phases missing")
+    losses = {m: [ph.get("loss") for ph in phases if isinstance(ph, dict) and ph.get("method") == m]
+              for m in ("generator_step", "discriminator_step")}
+    batches = math.ceil(p["images"] / p["batch"])
+
+    def same(got: list, want: list) -> bool:
+        return len(got) == len(want) and all(
+            isinstance(g, (int, float)) and isinstance(w, (int, float)) and close(float(g), float(w))
+            for g, w in zip(got, want, strict=True))
+
+    if obs.get("file") == "train_pl.py":
+        logged = obs.get("lightning_logged")
+        if not isinstance(logged, list):
+            raise ObservationError("logs missing")
+        if not logged:
+            return Verdict(False, f"Over {batches} batches, training_step logged nothing: log both "
+                           "logging dicts with self.log_dict, under the prefixes generator/ and "
+                           "discriminator/ (e.g. self.log_dict({f'generator/{k}': v for k, v in "
+                           "logging_gen.items()}))." + note)
+        for prefix, method in (("generator/", "generator_step"), ("discriminator/", "discriminator_step")):
+            values = [v for k, v in logged if isinstance(k, str) and k == f"{prefix}loss"]
+            if not same(values, losses[method]):
+                other = "discriminator_step" if method == "generator_step" else "generator_step"
+                swapped = " (those are model." + other + "'s losses: are the prefixes swapped?)" \
+                    if same(values, losses[other]) else ""
+                return Verdict(False, f"training_step logged {prefix}loss = {values[:4]}, expected "
+                               f"model.{method}'s losses {losses[method][:4]}, once per batch"
+                               f"{swapped}: log each step's logging dict under its own prefix, "
+                               f"self.log_dict({{f'{prefix}{{k}}': v ...}})." + note)
+        return Verdict(True)
     logged = obs.get("logged")
-    if not pl and isinstance(logged, list) and logged != [batches, batches]:
+    if isinstance(logged, list) and logged != [batches, batches]:
         return Verdict(False, f"train_gan called logger_gen.add_values and logger_disc.add_values "
                        f"{logged} times for {batches} batches, expected once each per batch." + note)
+    got = obs.get("logged_losses")
+    if not isinstance(got, dict):
+        raise ObservationError("logged losses missing")
+    gen_logged, disc_logged = got.get("gen"), got.get("disc")
+    if not (isinstance(gen_logged, list) and isinstance(disc_logged, list)):
+        raise ObservationError("logged losses malformed")
+    if same(gen_logged, losses["discriminator_step"]) and same(disc_logged, losses["generator_step"]):
+        return Verdict(False, "The two loggers are swapped: logger_gen received the "
+                       "discriminator's logging dicts and logger_disc the generator's. Log "
+                       "logging_gen with logger_gen.add_values and logging_disc with "
+                       "logger_disc.add_values." + note)
+    for name, values, method in (("logger_gen", gen_logged, "generator_step"),
+                                 ("logger_disc", disc_logged, "discriminator_step")):
+        if not same(values, losses[method]):
+            return Verdict(False, f"{name}.add_values received dicts with 'loss' = {values[:4]}, "
+                           f"expected model.{method}'s logging dicts (loss {losses[method][:4]}), "
+                           "one per batch." + note)
     return Verdict(True)
 
 
@@ -1268,6 +1575,8 @@ CHECKS: list[Check] = [
              "DiscriminatorMLP with other sizes", 4, 9,
              {"input_dims": 36, "hidden_dims": [10], "dp_rate": 0.1},
              [1, 6, 6], 20.0, judge_discriminator, 1.0, HIDDEN),
+    Check("training_file", "training", "which training file is graded (train_torch.py or "
+          "train_pl.py)", 0.0, observe_training_file, judge_training_file, {}, timeout=60.0),
     Check("sample", "sample", "sample: (B, 1, 28, 28), fresh randn z, eval mode, no gradient", 1.0,
           observe_sample, judge_sample, {"seed": 5, "n": 16, "z_dim": 8}),
     Check("sample_hidden", "sample", "sample with other sizes", 1.0,
@@ -1298,17 +1607,25 @@ CHECKS: list[Check] = [
     _device_check("interpolate", 21),
     _device_check("generator_step", 22),
     _device_check("discriminator_step", 23),
+    Check("steps_fresh_noise", "generator_step",
+          "generator_step and discriminator_step draw fresh z on every call", 1.0,
+          observe_steps_noise, judge_steps_noise, {"seed": 20, "n": 6, "z_dim": 4}),
     Check("logging_dicts", "generator_step",
           "generator_step and discriminator_step return logging dicts of floats with 'loss'", 1.0,
           observe_logging, judge_logging, {"seed": 15, "n": 6, "z_dim": 4}),
     Check("optimizers", "optimizers",
-          "two separate Adam optimizers (main / configure_optimizers), one per network", 1.0,
-          observe_optimizers, judge_optimizers, _training(16, 16, 8)),
+          "two separate Adam optimizers (main / configure_optimizers), one per network, with the "
+          "learning rate of the arguments", 1.0,
+          observe_optimizers, judge_optimizers, dict(_training(16, 16, 8), lr=3e-3)),
     Check("training_isolation", "training",
           "one epoch (train_gan / training_step): each step changes only its own network", 2.0,
           observe_isolation, judge_isolation, _training(17, 16, 8), timeout=60.0),
     Check("training_isolation_hidden", "training", "one epoch with other batch sizes", 1.0,
           observe_isolation, judge_isolation, _training(18, 15, 5), HIDDEN, timeout=60.0),
+    Check("training_logging", "training",
+          "one epoch: each step's logging dict goes to its own logger (train_torch) or prefix "
+          "(Lightning), once per batch", 1.0,
+          observe_isolation, judge_logging_of_training, _training(17, 16, 8), timeout=60.0),
     Check("training_smoke", "training",
           "a short training run with your networks and optimizers: finite losses, both networks "
           "learn (on CUDA too when available)", 1.0,
@@ -1316,3 +1633,11 @@ CHECKS: list[Check] = [
           uses=("GeneratorMLP", "DiscriminatorMLP", "sample", "generator_step",
                 "discriminator_step", "optimizers")),
 ]
+
+# The checks that grade the training file: when both files are started, _better_of_both
+# grades them on each file, and the observations of the kept file are reused.
+TRAINER_OBSERVERS = {"observe_sample", "observe_interpolate", "observe_step", "observe_steps_noise",
+                     "observe_logging", "observe_optimizers", "observe_isolation", "observe_smoke"}
+CHECKS = [dataclasses.replace(c, observe=reusing_choice(c.observe))
+          if c.observe.__name__ in TRAINER_OBSERVERS else c for c in CHECKS]
+

@@ -165,9 +165,19 @@ class Recorder:
 
             def started(grad, phase=phase):
                 self.phase = phase
-                self.event("backward", None)
+                # d(backpropagated loss) / d(criterion's result): 1 when the loop backpropagates
+                # the criterion's result itself, N when it is scaled by N on the way.
+                self.event("backward", None, scale=ob.scalar(grad, "the loss's gradient"))
                 return grad
             loss.register_hook(started)
+
+    # the generator's input, through a forward pre-hook: which noise made which fakes
+    def gen_input(self, module, args) -> None:
+        z = args[0] if args else None
+        if not isinstance(z, torch.Tensor):
+            return
+        self.event("generate", None, noise=ob._sha256(ob._numpy_bytes(z)).hexdigest()[:24],
+                   training=bool(module.training))
 
     # the optimizers
     def role(self, params: list) -> str:
@@ -255,6 +265,7 @@ def run_train(ns: dict, run: dict, device: str) -> tuple[dict, BaseException | N
     recorder = Recorder(gen, disc)
     start = recorder.weights()
     hook = disc.register_forward_pre_hook(recorder.disc_input)
+    gen_hook = gen.register_forward_pre_hook(recorder.gen_input)
     saved_data = ns.get("mnist_data", _ABSENT)
     report: dict = {"device": device}
     pending = None
@@ -271,6 +282,7 @@ def run_train(ns: dict, run: dict, device: str) -> tuple[dict, BaseException | N
     finally:
         nn.BCEWithLogitsLoss, torch.optim.Adam = _BCE, _ADAM
         hook.remove()
+        gen_hook.remove()
         if saved_data is _ABSENT:
             ns.pop("mnist_data", None)
         else:
@@ -645,6 +657,41 @@ def judge_loss_values(obs: dict, p: dict) -> Verdict:
                            "the sigmoid itself.")
         return Verdict(False, msg + ". Compute g_loss = criterion(outputs, "
                        "torch.full_like(outputs, REAL_LABEL)) after the discriminator's step.")
+    return _judge_used_losses(obs, values, where, p["run"])
+
+
+def _judge_used_losses(obs: dict, values: dict, where: str, run: dict) -> Verdict:
+    """The losses train backpropagates and reports are the criterion's results themselves."""
+    n = min(BATCH, run["n_images"])
+    for e in _list(obs, "events"):
+        if e.get("kind") != "backward" or e.get("phase") not in NETWORK:
+            continue
+        scale = e.get("scale")
+        if isinstance(scale, (int, float)) and not isinstance(scale, bool) and close(scale, 1.0):
+            continue
+        phase = e.get("phase")
+        times = (f" (that is {fmt(scale)} times the criterion's result: did you multiply it by "
+                 "the batch size?)" if isinstance(scale, (int, float)) and not close(scale, 1.0)
+                 else "")
+        return Verdict(False, f"{where}, the {LOSS[phase]} that train backpropagates is not the "
+                       f"criterion's result{times}. Use the mean loss as nn.BCEWithLogitsLoss "
+                       f"returns it: {LOSS[phase]} = criterion(...), with no factor such as "
+                       "batch_size. A scaled loss scales every gradient and the reported "
+                       "losses too.")
+    history = obs.get("history") or {}
+    if run["n_images"] > BATCH or run["epochs"] != 1:
+        return Verdict(True)   # the history averages several minibatches: not known here
+    for key, right in (("d_loss", "d_right"), ("g_loss", "g_right")):
+        got = history.get(key)
+        if not isinstance(got, list) or not got:
+            continue  # the smoke check explains a missing history
+        first = got[0]
+        if not (isinstance(first, (int, float)) and not isinstance(first, bool)
+                and close(float(first), values[right], rel=1e-3)):
+            return Verdict(False, f"{where} (a single minibatch of {n}), train returned "
+                           f"history['{key}'] = [{fmt(first)}], expected the criterion's "
+                           f"{key} {fmt(values[right])}: the loss train uses and reports must "
+                           "be the criterion's result itself (no factor such as batch_size).")
     return Verdict(True)
 
 
@@ -737,8 +784,49 @@ def judge_gradients(obs: dict, p: dict) -> Verdict:
 
 
 def judge_updates(obs: dict, p: dict) -> Verdict:
-    verdict = judge_isolation(obs, p)
-    return verdict if not verdict.passed else judge_gradients(obs, p)
+    for judge in (judge_isolation, judge_gradients, judge_fresh_fakes):
+        verdict = judge(obs, p)
+        if not verdict.passed:
+            return verdict
+    return Verdict(True)
+
+
+def judge_fresh_fakes(obs: dict, p: dict) -> Verdict:
+    """The generator's step scores fakes made after the discriminator's step, from new noise."""
+    d_noise = None        # the noise of the fakes the latest discriminator step was given
+    after_step = None     # the noises generated since that step (None: no step yet)
+    latest = None         # the noise of the latest generator call
+    minibatch = 0
+    for e in _list(obs, "events"):
+        kind, phase = e.get("kind"), e.get("phase")
+        if kind == "generate":
+            latest = e.get("noise")
+            if after_step is not None:
+                after_step.append(latest)
+        elif kind == "step" and phase == "d":
+            d_noise, after_step = latest, []
+        elif kind == "backward" and phase == "g" and after_step is not None:
+            minibatch += 1
+            where = f"In minibatch {minibatch}"
+            if not after_step:
+                return Verdict(False, f"{where} the generator's step scored the fake images of "
+                               "the discriminator's step again: no new fakes were generated "
+                               "after d_optimizer.step(). Make fresh ones for the generator's "
+                               "step: noise = torch.randn(batch_size, NOISE_DIM, device=device), "
+                               "fake_images = generator(noise), as the text says.")
+            if d_noise is not None and all(z == d_noise for z in after_step):
+                return Verdict(False, f"{where} the generator's step made its fakes from the "
+                               "SAME noise as the discriminator's step: draw new noise, "
+                               "torch.randn(batch_size, NOISE_DIM, device=device), for the "
+                               "generator's step.")
+            after_step = None
+    if minibatch == 0:
+        stopped = _stopped(obs, "the generator's step")
+        if stopped:
+            return stopped
+        return Verdict(False, "No generator step (g_loss.backward()) followed a discriminator "
+                       "step (d_optimizer.step()): keep both steps in every minibatch.")
+    return Verdict(True)
 
 
 # --- a short training run -----------------------------------------------------------------
@@ -853,6 +941,9 @@ CHECKS: list[Check] = [
     Check("train_gradients", "train",
           "train: zero_grad before each backward, no generator gradients from the "
           "discriminator's step", 2.0, observe_whole_run, judge_gradients, VISIBLE_RUN),
+    Check("train_generator_fresh_fakes", "train",
+          "train: the generator's step scores fresh fakes made after the discriminator's step",
+          1.0, observe_whole_run, judge_fresh_fakes, VISIBLE_RUN),
     Check("train_smoke_run", "train",
           "train: a short run finishes with finite losses and both networks learn", 1.0,
           observe_whole_run, judge_smoke, VISIBLE_RUN),
@@ -866,7 +957,7 @@ CHECKS: list[Check] = [
           "train: first losses on other known networks", 1.0,
           observe_generator_step, judge_loss_values, HIDDEN_STUBS, HIDDEN),
     Check("train_updates_hidden", "train",
-          "train: isolated updates and clean gradients over two epochs", 1.0,
+          "train: isolated updates, clean gradients and fresh fakes over two epochs", 1.0,
           observe_whole_run, judge_updates, HIDDEN_RUN, HIDDEN),
     Check("train_device", "train", "train: works on the device it is given (checked on `meta`)",
           1.0, observe_device, judge_device, {"seed": 13, "n_images": 150, "lr": 0.001}),

@@ -34,6 +34,7 @@ from autograder.checks import (
     layer_names,
     layers,
     number,
+    numbers,
     shape,
     with_gradient,
 )
@@ -79,6 +80,27 @@ class RecordingDiscriminator(LinearDiscriminator):
         if len(self.inputs) < MAX_RECORDS:
             self.inputs.append([int(n) for n in ob.as_tensor(x, "the discriminator's input").shape])
         return super().forward(x)
+
+
+class SaturatedDiscriminator(RecordingDiscriminator):
+    """:class:`RecordingDiscriminator` with every logit shifted by ``offset``.
+
+    An offset of -200 gives scores of exactly 0 in float32 (a sigmoid that rounded to 0), -40
+    gives scores far below EPS (about 1e-17), +200 gives exactly 1: the clamp before the log
+    is what makes the generator's loss finite and equal to -log(EPS) there.
+    """
+
+    def __init__(self, seed: int, offset: float):
+        super().__init__(seed)
+        self.offset = offset
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(self.inputs) < MAX_RECORDS:
+            self.inputs.append([int(n) for n in ob.as_tensor(x, "the discriminator's input").shape])
+        return torch.sigmoid(self.linear(x.reshape(x.shape[0], -1)) + self.offset)   # (n, 1)
+
+
+SATURATING_OFFSETS = (-200.0, -40.0, 200.0)   # D(G(z)) = 0, about 1e-17, and 1
 
 
 def real_batch(n: int, seed: int) -> torch.Tensor:
@@ -484,6 +506,69 @@ def observe_train_step(ns: dict, p: dict) -> dict:
     }
 
 
+def observe_clamp(ns: dict, p: dict) -> dict:
+    """train_generator with discriminators whose scores saturate at 0, below EPS, and at 1."""
+    step = ob.need(ns, "train_generator")
+    losses, scores = [], []
+    for offset in SATURATING_OFFSETS:
+        gen, disc = NoiseRecordingGenerator(p["seed"]), SaturatedDiscriminator(p["seed"], offset)
+        opt = torch.optim.SGD(gen.parameters(), lr=0.1)
+        ob.seed_all(p["seed"])
+        with StandIns(ns, p["seed"], shuffle=True):
+            loss = step(p["n"], opt, gen, disc)
+        losses.append(ob.scalar(loss, "train_generator's result"))
+    for offset in SATURATING_OFFSETS:   # the score of the (constant) fake image, for feedback
+        gen, disc = NoiseRecordingGenerator(p["seed"]), SaturatedDiscriminator(p["seed"], offset)
+        with torch.no_grad():
+            scores.append(ob.scalar(disc(gen(torch.zeros(1, NOISE_DIM))), "score"))
+    return {"losses": losses, "scores": scores}
+
+
+def _losses(obs: dict) -> list[float]:
+    """The reported losses; 'inf'/'nan' (JSON has no infinities) read as floats."""
+    values = obs.get("losses") if isinstance(obs, dict) else None
+    if not isinstance(values, list) or len(values) != len(SATURATING_OFFSETS):
+        raise ObservationError("losses missing")
+    return [number({"v": v}, "v") for v in values]
+
+
+def clamp_candidates(p: dict) -> list[dict[str, float]]:
+    """For each saturating offset: the prescribed loss, and what typical variants give."""
+    out = []
+    for offset in SATURATING_OFFSETS:
+        gen, disc = NoiseRecordingGenerator(p["seed"]), SaturatedDiscriminator(p["seed"], offset)
+        with torch.no_grad():
+            scores = disc(gen(torch.zeros(p["n"], NOISE_DIM)))                 # (n, 1) float32
+        out.append({
+            "right": float(-torch.log(scores.clamp_min(EPS)).mean()),
+            "bce": float(nn.functional.binary_cross_entropy(scores, torch.ones_like(scores))),
+        })
+    return out
+
+
+def judge_clamp(obs: dict, p: dict) -> Verdict:
+    losses, scores = _losses(obs), numbers(obs, "scores")
+    for got, score, want in zip(losses, scores, clamp_candidates(p), strict=True):
+        if close(got, want["right"], rel=1e-4, abs_=1e-4):
+            continue
+        msg = (f"With a discriminator that is sure the fakes are fake, D(G(z)) = {fmt(score)} "
+               f"(float32), train_generator returned {fmt(got)}, expected "
+               f"-log(max(D(G(z)), EPS)) = {fmt(want['right'])}")
+        if not math.isfinite(got):
+            return Verdict(False, msg + ": -log(0) is infinite and turns every gradient into nan. "
+                           "Clamp the scores before the log with the notebook's EPS: "
+                           "loss = -torch.log(scores.clamp_min(EPS)).mean().")
+        if close(got, want["bce"], rel=1e-4, abs_=1e-4) and not close(want["bce"], want["right"]):
+            return Verdict(False, msg + ": that is binary_cross_entropy(scores, ones), which caps "
+                           "-log at 100, not at -log(EPS) = 16.1, so it is NOT the same below "
+                           "EPS = 1e-7. Clamp the scores with EPS as the text says: "
+                           "-torch.log(scores.clamp_min(EPS)).mean().")
+        return Verdict(False, msg + ": clamp the scores from below at the notebook's EPS = 1e-7 "
+                       "(not another epsilon) before the log: "
+                       "-torch.log(scores.clamp_min(EPS)).mean().")
+    return Verdict(True)
+
+
 def _probabilities(p: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """D's scores on the real rows (n,), on one fake (n,), and the shuffled order (2n,)."""
     n, seed = p["n"], p["seed"]
@@ -829,6 +914,9 @@ CHECKS: list[Check] = [
     Check("train_generator_updates", "train_generator",
           "train_generator: zero_grad, then a step of the generator only", 2.0,
           observe_train_step, judge_updates, _step("train_generator", 12, 5)),
+    Check("train_generator_clamp", "train_generator",
+          "train_generator: scores clamped at EPS before the log (D(G(z)) = 0, below EPS, 1)",
+          1.0, observe_clamp, judge_clamp, {"seed": 15, "n": 6}),
     Check("training_steps", "train_generator",
           "three training steps with your networks: finite losses, right network updated", 1.0,
           observe_training, judge_training, {"seed": 13, "n": 16, "steps": 3},

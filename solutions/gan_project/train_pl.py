@@ -192,8 +192,10 @@ class GAN(pl.LightningModule):
         loss:
             Scalar tensor; no gradient reaches the generator's parameters.
         logging_dict:
-            At least ``{"loss": float}``; also the accuracies on real and fake images (fraction
-            of logits on the right side of 0) and D's mean output probabilities. Python floats.
+            At least ``{"loss": float}`` (the only required key); the reference also logs the
+            accuracies on real and fake images (fraction of logits on the right side of 0) and
+            D's mean output probabilities: useful in TensorBoard, optional, not graded. Every
+            value a Python float.
         """
         ### BEGIN SOLUTION
         z = torch.randn(x_real.shape[0], self.z_dim, device=x_real.device)    # (B, z_dim)
@@ -230,7 +232,9 @@ class GAN(pl.LightningModule):
         ``self.log_dict`` under the prefixes ``generator/`` and ``discriminator/``.
 
         Zero each optimizer's gradients right before its backward pass: the generator's loss also
-        leaves gradients in the discriminator, which must not leak into the discriminator's step.
+        leaves gradients in the discriminator, which must not leak into the discriminator's step
+        (zeroing both optimizers once at the top is not enough). The logging is graded too:
+        ``generator/loss`` and ``discriminator/loss`` once per batch.
         """
         x_real = batch                                                       # (B, 1, 28, 28)
         ### BEGIN SOLUTION

@@ -175,8 +175,10 @@ class GAN(nn.Module):
         loss:
             Scalar tensor; no gradient reaches the generator's parameters.
         logging_dict:
-            At least ``{"loss": float}``; also the accuracies on real and fake images (fraction
-            of logits on the right side of 0) and D's mean output probabilities. Python floats.
+            At least ``{"loss": float}`` (the only required key); the reference also logs the
+            accuracies on real and fake images (fraction of logits on the right side of 0) and
+            D's mean output probabilities: useful in TensorBoard, optional, not graded. Every
+            value a Python float.
         """
         ### BEGIN SOLUTION
         z = torch.randn(x_real.shape[0], self.z_dim, device=x_real.device)    # (B, z_dim)
@@ -255,7 +257,9 @@ def train_gan(
     3. Log both logging dicts: ``logger_gen.add_values(...)``, ``logger_disc.add_values(...)``.
 
     Zero each optimizer's gradients right before its backward pass: the generator's loss also
-    leaves gradients in the discriminator, which must not leak into the discriminator's step.
+    leaves gradients in the discriminator, which must not leak into the discriminator's step
+    (zeroing both optimizers once at the top of the loop is not enough). ``logger_gen`` gets the
+    generator's logging dict, ``logger_disc`` the discriminator's.
     """
     model.train()
     for x_real in tqdm(train_loader, desc="Training", leave=False, disable=not progress_bar):

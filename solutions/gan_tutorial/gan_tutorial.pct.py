@@ -204,13 +204,17 @@ class Generator(nn.Module):
 #    discriminator's output) on `device`.
 # 2. the generator's loss `g_loss`: `criterion` applied to the discriminator's logits `outputs`
 #    for the fake images, and the right targets. What does the generator want the discriminator
-#    to say about its images?
+#    to say about its images? Use the criterion's result as it is (the mean over the
+#    minibatch): no factor such as `batch_size`, since the loop backpropagates and reports
+#    `g_loss` itself.
 #
 # The rest is given. Note the `fake_images.detach()` in the discriminator step: the discriminator
 # step should update the discriminator only, so we cut the graph back to the generator and
 # `d_loss.backward()` computes no gradients for the generator's weights (the comment in the code
 # says why that matters). In the generator step there is no `.detach()`: the generator learns
-# through the gradient that flows back through the discriminator.
+# through the gradient that flows back through the discriminator. The generator step makes
+# **fresh** fakes from new noise, after the discriminator's update; keep those lines (do not
+# reuse the discriminator step's `fake_images`).
 #
 # `train` returns the mean discriminator and generator loss of each epoch, so you can plot them.
 
@@ -341,7 +345,7 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
 # run of part (b) is not needed) and tells you what to fix. The grader asks the same questions on
 # other inputs.
 
-# %% nbgrader={"grade": true, "grade_id": "check_train", "locked": true, "points": 16, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_train", "locked": true, "points": 17, "schema_version": 3, "solution": false}
 score = check("gan_tutorial", "train", globals())
 ### BEGIN HIDDEN TESTS
 score += check("gan_tutorial", "train", globals(), hidden=True)

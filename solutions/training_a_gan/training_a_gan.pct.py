@@ -79,20 +79,23 @@ def sample_mnist(N: int) -> torch.Tensor:
 # The **generator** takes a vector of size `noise_dim` and maps it into a `(28, 28)` image:
 #
 # * write `make_generator(noise_dim=100, hidden=100, n_hidden=3)`: an MLP of `n_hidden` hidden
-#   layers, each `nn.Linear` to width `hidden` followed by `nn.LeakyReLU(0.2)`, then an
-#   `nn.Linear` to a `28 * 28 = 784` dimensional vector, an `nn.Tanh` (so the output lives in
-#   `[-1, 1]`, like the data) and an `nn.Unflatten(-1, (28, 28))` to reshape it into a square
-#   image.
+#   layers, each `nn.Linear` to width `hidden` followed by an activation (we suggest
+#   `nn.LeakyReLU(0.2)`, see below), then an `nn.Linear` to a `28 * 28 = 784` dimensional vector,
+#   an `nn.Tanh` (so the output lives in `[-1, 1]`, like the data) and an
+#   `nn.Unflatten(-1, (28, 28))` to reshape it into a square image.
 #
 # The **discriminator** takes in `(28, 28)` images and maps each to a binary classification
 # decision, the probability that the image is real:
 #
 # * write `make_discriminator(hidden=100, n_hidden=3)`: an `nn.Flatten` to map `(28, 28)` into a
 #   `784`-vector, then the same kind of MLP (`n_hidden` hidden layers of width `hidden`, each
-#   followed by `nn.LeakyReLU(0.2)`), a final `nn.Linear` to **one** number and an `nn.Sigmoid`.
+#   followed by an activation, `nn.LeakyReLU(0.2)` suggested), a final `nn.Linear` to **one**
+#   number and an `nn.Sigmoid`.
 #
 # Return an `nn.Sequential` in both cases. 3 hidden layers of width 100 (the defaults) work well
-# for both networks.
+# for both networks. The hidden layers are yours to choose (the seed only asks for an MLP): the
+# grader checks the prescribed ends (`nn.Tanh` + `nn.Unflatten` for the generator, `nn.Sigmoid`
+# for the discriminator), the shapes and the value ranges, not the hidden activation or widths.
 #
 # *Why LeakyReLU?* A ReLU whose input is negative for every example passes no gradient at all,
 # and the unit stops learning. The slope of 0.2 below zero keeps a gradient flowing, which matters
@@ -106,9 +109,10 @@ def make_generator(noise_dim: int = 100, hidden: int = 100, n_hidden: int = 3) -
     Parameters:
         noise_dim: length of the input noise vector (the notebook's `noise_dim`, 100)
         hidden: width of every hidden layer
-        n_hidden: number of hidden layers, each nn.Linear followed by nn.LeakyReLU(0.2)
+        n_hidden: number of hidden layers, each nn.Linear followed by an activation
+            (suggested: nn.LeakyReLU(0.2))
     Returns:
-        nn.Sequential: n_hidden x [Linear, LeakyReLU(0.2)], then Linear(..., 784), nn.Tanh(),
+        nn.Sequential: n_hidden x [Linear, activation], then Linear(..., 784), nn.Tanh(),
         nn.Unflatten(-1, (28, 28))
     """
     ### BEGIN SOLUTION
@@ -142,9 +146,10 @@ def make_discriminator(hidden: int = 100, n_hidden: int = 3) -> nn.Module:
 
     Parameters:
         hidden: width of every hidden layer
-        n_hidden: number of hidden layers, each nn.Linear followed by nn.LeakyReLU(0.2)
+        n_hidden: number of hidden layers, each nn.Linear followed by an activation
+            (suggested: nn.LeakyReLU(0.2))
     Returns:
-        nn.Sequential: nn.Flatten(), n_hidden x [Linear, LeakyReLU(0.2)], then Linear(..., 1),
+        nn.Sequential: nn.Flatten(), n_hidden x [Linear, activation], then Linear(..., 1),
         nn.Sigmoid()
     """
     ### BEGIN SOLUTION
@@ -336,7 +341,11 @@ score
 # The discriminator ends in a sigmoid, which in float32 can round to exactly `0` for a fake it
 # is very sure about, and $-\log 0 = \infty$ would turn the loss and every gradient into `nan`.
 # Clamp the scores from below with the small constant `EPS` (defined at the top) before taking
-# the log.
+# the log: `-torch.log(scores.clamp_min(EPS)).mean()` (`torch.log(scores + EPS)` gives the same
+# values to within 1e-7 / score). The grader checks this at saturated scores (exactly 0, far below
+# `EPS`, and exactly 1). Note that `nn.functional.binary_cross_entropy(scores, ones)` is **not**
+# the same there: it caps `-log` at 100 instead of at `-log(EPS)` ≈ 16.1, so it agrees with the
+# clamped loss only while every score is at least `EPS`.
 #
 # Here the gradient must flow back through the discriminator into the generator: no `.detach()`.
 # `opt` holds only the generator's parameters, so the discriminator is not updated.
@@ -370,7 +379,7 @@ def train_generator(Nbatch: int, opt: torch.optim.Optimizer, generator: nn.Modul
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "check_train_generator", "locked": true, "points": 6, "schema_version": 3, "solution": false}
+# %% nbgrader={"grade": true, "grade_id": "check_train_generator", "locked": true, "points": 7, "schema_version": 3, "solution": false}
 score = check("training_a_gan", "train_generator", globals())
 ### BEGIN HIDDEN TESTS
 score += check("training_a_gan", "train_generator", globals(), hidden=True)
