@@ -166,10 +166,32 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-I", "-c", boot, str(REPO), module, *args]
 
 
+# Every child alive now, so that a batch stopped by a signal can end them all (kill_all).
+_LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def kill_all() -> None:
+    """End every child this process started, and refuse to start new ones (for a stopped batch)."""
+    _STOPPING.set()
+    with _LIVE_LOCK:
+        children = list(_LIVE)
+    for child in children:
+        child.kill()
+
+
+def accept_new() -> None:
+    """Start children again after :func:`kill_all` (a new batch in the same process)."""
+    _STOPPING.clear()
+
+
 class _Child:
     """One child process, its event pipe and the threads that drain its output."""
 
     def __init__(self, request: dict, workdir: str, limits: Limits, use_cuda: bool):
+        if _STOPPING.is_set():
+            raise SandboxError("grading was stopped (interrupted)")
         read_fd, write_fd = os.pipe()
         command = python_module("autograder.child", str(write_fd))
         self.cgroup = None
@@ -185,6 +207,12 @@ class _Child:
             preexec_fn=_limit(limits, use_cuda), close_fds=True,
         )
         os.close(write_fd)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        if _STOPPING.is_set():  # kill_all ran while this child was starting
+            os.close(read_fd)
+            self.kill()
+            raise SandboxError("grading was stopped (interrupted)")
         self.events: queue.Queue = queue.Queue()
         self.output = bytearray()
         self.keep = limits.output_bytes
@@ -234,6 +262,8 @@ class _Child:
             except OSError:
                 pass
             remove_cgroup(self.cgroup)
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
 
     def exit_status(self) -> str:
         code = self.proc.poll()
