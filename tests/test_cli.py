@@ -169,3 +169,44 @@ def test_markdown_feedback_shows_comparisons_as_written():
          "output": "All noise values are >= 0: use `torch.randn`, not `x >= 0 & y`."}]})
     assert "All noise values are >= 0: use `torch.randn`, not `x >= 0 & y`." in page
     assert "&gt;" not in page and "&amp;" not in page
+
+
+NOTEBOOK_IDS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan"]
+
+
+@pytest.mark.parametrize("assignment", NOTEBOOK_IDS)
+def test_training_settings_are_editable_with_a_quick_cpu_run(assignment):
+    """A student may change the run's length in an unlocked cell that starts with a quick run
+    on a CPU; every training cell ends with the loss curve of the shared plotting helper."""
+    from autograder.paths import release_dir
+
+    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in json.loads(
+        (release_dir(assignment) / f"{assignment}.ipynb").read_text())["cells"]}
+    settings = cells["settings"]
+    assert settings["metadata"]["nbgrader"]["locked"] is False
+    assert "QUICK_CPU_RUN" in "".join(settings["source"])
+    training = "".join(cells["training"]["source"])
+    assert "plot_losses(" in training and "from gan_course.plots import" in "".join(
+        cells["imports"]["source"])
+
+
+def test_first_gan_shows_a_picture_every_epoch():
+    from autograder.paths import release_dir
+
+    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in
+             json.loads((release_dir("first_gan") / "first_gan.ipynb").read_text())["cells"]}
+    assert "display_step = len(dataloader)" in cells["settings"]
+    assert "show_generated_and_real(fake, real" in cells["training"]
+
+
+def test_gan_project_data_workers_follow_the_cores(monkeypatch):
+    import importlib
+    import os
+
+    from autograder.paths import release_dir
+
+    monkeypatch.syspath_prepend(str(release_dir("gan_project")))
+    monkeypatch.delitem(sys.modules, "mnist", raising=False)
+    mnist = importlib.import_module("mnist")
+    assert mnist.DEFAULT_WORKERS == min(4, os.cpu_count() or 1)
+    monkeypatch.delitem(sys.modules, "mnist")
