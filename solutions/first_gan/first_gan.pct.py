@@ -284,16 +284,16 @@ dataloader = DataLoader(mnist_dataset("train"), batch_size=batch_size, shuffle=T
 # The training settings are yours to change (the grader does not use this cell):
 #
 # * `n_epochs`: the number of times you iterate through the entire dataset when training. The
-#   full run is 200 epochs: about 45 minutes on a GPU, but hours on a laptop CPU (about 85
-#   seconds per epoch). On a CPU start with the quick run, 10 epochs (about 15 minutes): the
-#   pictures turn from noise into blurry digit shapes; train longer for sharper digits.
+#   full run is 200 epochs: about 45 minutes on a GPU, but hours on a laptop CPU (1.5 to 3.5
+#   minutes per epoch). On a CPU start with the quick run, 5 epochs (about 7 to 18 minutes):
+#   the pictures turn from noise into blurry digit shapes; train longer for sharper digits.
 # * `display_step`: how often (in steps, one step per batch) to show the generator's images next
 #   to real ones and print the mean losses. One epoch is `len(dataloader)` = 469 steps at
 #   `batch_size` 128, so the default shows one picture per epoch.
 
 # %% nbgrader={"grade": false, "grade_id": "settings", "locked": false, "schema_version": 3, "solution": false}
 FULL_RUN_EPOCHS = 200      # the full run (a GPU: about 45 minutes)
-QUICK_CPU_RUN_EPOCHS = 10  # a quick run on a CPU (about 15 minutes)
+QUICK_CPU_RUN_EPOCHS = 5   # a quick run on a CPU (about 7 to 18 minutes)
 n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS
 display_step = len(dataloader)  # steps between pictures: one epoch (469 batches of 128)
 
