@@ -210,3 +210,17 @@ def test_gan_project_data_workers_follow_the_cores(monkeypatch):
     mnist = importlib.import_module("mnist")
     assert mnist.DEFAULT_WORKERS == min(4, os.cpu_count() or 1)
     monkeypatch.delitem(sys.modules, "mnist")
+
+
+@pytest.mark.parametrize("assignment", ["first_gan", "gan_tutorial", "training_a_gan",
+                                        "dropout_gan", "gan_project"])
+def test_every_assignment_has_a_student_readme(assignment):
+    from autograder.paths import release_dir, solution_dir
+
+    text = (release_dir(assignment) / "README.md").read_text()
+    assert text == (solution_dir(assignment) / "README.md").read_text(), "one source: solutions/"
+    for section in ("## Points per part", "## What to submit", "python -m autograder submit"):
+        assert section in text, f"{assignment}'s README lacks {section!r}"
+    assert "training" in text.lower() and "CPU" in text
+    for note in ("Faithful to seed", "Choices made", "typos fixed"):
+        assert note not in text, f"authoring note {note!r} belongs in docs/assignment-notes.md"
