@@ -81,7 +81,7 @@ def training_a_gan(ns: dict, steps: int) -> float:
 # assignment -> (timer, steps per epoch, full run, quick CPU run), runs in the settings' units
 RUNS = {
     "first_gan": (first_gan, 469, ("epochs", 200, 5)),
-    "dropout_gan": (dropout_gan, 469, ("epochs", 50, 5)),
+    "dropout_gan": (dropout_gan, 469, ("epochs", 50, 2)),
     "training_a_gan": (training_a_gan, None, ("steps", 200_000, 10_000)),
 }
 
