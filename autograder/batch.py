@@ -61,8 +61,9 @@ def student_name(entry: Path) -> str:
     return entry.name
 
 
-def students(folder: Path) -> dict[str, Path]:
-    """Student name -> submission path, for every visible entry of ``folder``.
+def students(folder: Path, skip: Path | None = None) -> dict[str, Path]:
+    """Student name -> submission path, for every visible entry of ``folder`` (but ``skip``, the
+    output folder when it lies inside ``folder``).
 
     Raises :class:`BatchError` when two entries would be the same student, naming both.
     """
@@ -70,6 +71,8 @@ def students(folder: Path) -> dict[str, Path]:
     seen: dict[str, Path] = {}
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith((".", "__")):
+            continue
+        if skip is not None and entry.resolve() == skip.resolve():
             continue
         name = student_name(entry)
         key = name.casefold()  # "Jane" and "jane" would share a folder on macOS or Windows
@@ -248,7 +251,7 @@ def grade_all(assignment: str, folder: Path, out: Path, jobs: int = 1,
     """Grade every student in ``folder`` into ``out``; stop cleanly on SIGINT/SIGTERM."""
     from tqdm.auto import tqdm
 
-    todo = students(folder)
+    todo = students(folder, skip=out)
     out.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(out)
     batch = Batch(total=len(todo))

@@ -90,6 +90,8 @@ def test_names_keep_everything_but_the_suffix(tmp_path):
         (tmp_path / name).write_text("{}")
     (tmp_path / "li.wei").mkdir()
     assert sorted(batch.students(tmp_path)) == ["ada", "bo", "jane.doe", "jane.smith", "li.wei"]
+    (tmp_path / "graded").mkdir()  # --out inside the submissions folder is not a student
+    assert "graded" not in batch.students(tmp_path, skip=tmp_path / "graded")
 
 
 @pytest.mark.parametrize("entries", [("jane.ipynb", "jane/"), ("Jane.ipynb", "jane.zip"),
