@@ -37,10 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("submissions", type=_existing, help="folder: one sub-folder or notebook each")
     b.add_argument("--out", type=Path, required=True, help="results/<student>/results.json here")
     b.add_argument("--jobs", type=int, default=1, help="submissions graded at once")
+    b.add_argument("--no-summary", action="store_true",
+                   help="skip the class summary (terminal and OUT/summary.html)")
 
     c = verbs.add_parser("check", help="students: run the visible checks on your work")
     c.add_argument("assignment", type=_assignment)
     c.add_argument("path", type=_existing)
+
+    u = verbs.add_parser("submit", help="students: run the visible checks and write NAME.zip "
+                         "holding exactly what the grader needs")
+    u.add_argument("assignment", type=_assignment)
+    u.add_argument("path", type=_existing, help="your notebook, or your assignment folder")
+    u.add_argument("--name", help="your name, for the zip (default: your folder's or login name)")
+    u.add_argument("--out", type=Path, help="folder for NAME.zip (default: the current folder)")
+    u.add_argument("--no-check", action="store_true", help="only pack: skip the visible checks")
 
     r = verbs.add_parser("release", help="instructors: build assignments/ from solutions/")
     r.add_argument("assignments", nargs="*", type=_assignment, default=list(ASSIGNMENTS))
@@ -72,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         visibility = "all" if args.verb == "grade" else "visible"
         try:
             result = grade(args.assignment, args.path, visibility=visibility)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
         except SandboxError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 3
@@ -81,16 +94,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"results written to {args.out}")
         return 0
     if args.verb == "grade-all":
-        from autograder.batch import grade_all
+        return grade_all_verb(args)
+    if args.verb == "submit":
+        from autograder.submit import submit
 
-        statuses = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs)
-        counts = {k: sum(s["status"] == k for s in statuses) for k in ("graded", "cached", "error")}
-        print(f"{counts['graded']} graded, {counts['cached']} already graded, "
-              f"{counts['error']} errors; gradebook: {args.out / 'gradebook.csv'}")
-        for s in statuses:
-            if s["status"] == "error":
-                print(f"  {s['student']}: {s['error']}", file=sys.stderr)
-        return 0
+        return submit(args.assignment, args.path, args.name, args.out,
+                      run_checks=not args.no_check)
     if args.verb == "release":
         from autograder.release import release
 
@@ -115,6 +124,40 @@ def main(argv: list[str] | None = None) -> int:
         sync(args.assignments)
         return 0
     return 2
+
+
+def grade_all_verb(args) -> int:
+    """grade-all: 0 when done, 130/143 when stopped by SIGINT/SIGTERM, 2 when it cannot start."""
+    from autograder.batch import BatchError, grade_all
+
+    try:
+        batch = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs)
+    except BatchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    counts = {k: sum(s["status"] == k for s in batch.statuses) for k in ("graded", "cached", "error")}
+    errors = {s["student"]: s["error"] for s in batch.statuses if s["status"] == "error"}
+    for s in batch.statuses:
+        if s["status"] == "error":
+            print(f"  {s['student']}: {s['error']}", file=sys.stderr)
+        if s.get("warning"):
+            print(f"  {s['student']}: {s['warning']}", file=sys.stderr)
+    if not args.no_summary and not batch.interrupted:
+        from autograder.summary import write
+
+        text, page = write(args.out, args.assignment, batch.results, errors, batch.not_graded)
+        print(text)
+        print(f"class summary: {page}")
+    print(f"{counts['graded']} graded, {counts['cached']} already graded, "
+          f"{counts['error']} errors; gradebook: {batch.gradebook} "
+          f"({len(batch.results)} of {batch.total} students)")
+    if batch.not_graded:
+        print(f"not in the gradebook (not graded): {', '.join(batch.not_graded)}")
+    if batch.interrupted:
+        print(f"interrupted: {len(batch.results)} of {batch.total} graded; run again to continue",
+              file=sys.stderr)
+        return 130 if batch.interrupted == "SIGINT" else 143
+    return 0
 
 
 if __name__ == "__main__":

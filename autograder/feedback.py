@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def where_text(where) -> str:
-    if not isinstance(where, dict):
+    if not isinstance(where, dict) or not where.get("file"):
         return ""
     file = str(where.get("file"))
     if "/" in file:  # a module of a .py submission: its name, not the grader's temp folder

@@ -36,12 +36,58 @@ def judge(check: Check, outcome: dict | None) -> Verdict:
     return verdict
 
 
+def wrong_assignment(assignment: str, path: Path) -> str | None:
+    """A note when the notebook at ``path`` is another assignment's (by its cells' grade_ids)."""
+    from autograder import ASSIGNMENTS
+    from autograder.paths import release_dir
+
+    def ids(nb_path: Path) -> set[str]:
+        try:
+            nb = submission.read_notebook(nb_path)
+        except (submission.SubmissionError, OSError):
+            return set()
+        return {gid for c in nb["cells"] if c.get("cell_type") == "code"
+                for gid in [submission.grade_id(c)] if gid}
+
+    mine = ids(path)
+    if not mine:
+        return None
+    overlap = {}
+    for other in ASSIGNMENTS:
+        name = getattr(spec(other), "NOTEBOOK", None)
+        if name:
+            overlap[other] = len(mine & ids(release_dir(other) / name))
+    best = max(overlap, key=overlap.get)
+    if best != assignment and overlap[best] > overlap.get(assignment, 0):
+        return (f"This notebook looks like {best}'s ({spec(best).NOTEBOOK}), not {assignment}'s: "
+                f"its cells are those of {best}. Did you pass the wrong file? Grade it with "
+                f"`python -m autograder check {best} ...`, or submit "
+                f"{getattr(spec(assignment), 'NOTEBOOK', assignment)} for {assignment}.")
+    return None
+
+
 def grade(assignment: str, path: Path, visibility: str = "all",
           limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Result:
-    """Grade the notebook or folder at ``path``; ``visibility`` "visible" skips hidden checks."""
-    checks = [c for c in load_checks(assignment)
-              if visibility == "all" or c.visibility == VISIBLE]
+    """Grade the notebook, folder or submission zip at ``path``; ``visibility`` "visible" skips
+    hidden checks (a student's self-check)."""
+    path = Path(path)
+    if path.is_file() and path.suffix == ".zip":  # written by `python -m autograder submit`
+        import tempfile
+
+        from autograder.submit import unpack
+
+        with tempfile.TemporaryDirectory(prefix="gan-submission-") as folder:
+            try:
+                unpack(path, Path(folder))
+            except submission.SubmissionError as exc:
+                return _not_graded(assignment, path, visibility, exc)
+            result = grade(assignment, Path(folder), visibility, limits)
+            result.source = f"{path} ({result.source.replace(folder, '').lstrip('/') or 'zip'})"
+            return result
+    all_checks = load_checks(assignment)
+    checks = [c for c in all_checks if visibility == "all" or c.visibility == VISIBLE]
     result = Result(assignment=assignment, source=str(path))
+    result.hidden_points = sum(c.points for c in all_checks if c not in checks)
     try:
         program = submission.load(assignment, Path(path), spec(assignment))
     except submission.SubmissionError as exc:
@@ -50,6 +96,10 @@ def grade(assignment: str, path: Path, visibility: str = "all",
                                      f"Not graded: {exc}", c.visibility) for c in checks]
         return result
     result.source = program.source
+    if program.kind == "notebook":
+        wrong = wrong_assignment(assignment, Path(program.source))
+        if wrong:
+            result.notes.append(wrong)
     result.notes += program.notes
     request = {
         "assignment": assignment,
@@ -125,6 +175,14 @@ def _matched_cell(matching: list[dict], name) -> str | None:
         if name in m["names"] and m["how"] != "missing":
             return f"cell {m['cell']}" if m["how"] == "id" else f"your cell {m['student_cell']}"
     return None
+
+
+def _not_graded(assignment: str, path: Path, visibility: str, exc: Exception) -> Result:
+    checks = [c for c in load_checks(assignment) if visibility == "all" or c.visibility == VISIBLE]
+    result = Result(assignment=assignment, source=str(path), notes=[str(exc)])
+    result.checks = [CheckResult(c.name, c.group, c.title, 0.0, c.points, f"Not graded: {exc}",
+                                 c.visibility) for c in checks]
+    return result
 
 
 __all__ = ["grade", "judge", "HIDDEN", "VISIBLE"]

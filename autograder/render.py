@@ -45,23 +45,49 @@ def _hidden(test: dict) -> str:
     return "" if test.get("visibility", "visible") == "visible" else " (hidden check)"
 
 
-def _md(text: object) -> str:
-    """Markdown text that shows ``text`` literally: no HTML, no links, no table breaks."""
-    text = html_lib.escape(str(text), quote=False)
-    for char in "\\[|":
-        text = text.replace(char, "\\" + char)
-    return text
+_CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+
+
+def _md(text: object, table: bool = False) -> str:
+    """Markdown text that shows ``text`` literally: no HTML, no links, no table breaks.
+
+    Only what Markdown would interpret is escaped, so the raw file stays readable: ``x >= 0``
+    stays ``x >= 0``, and inside a `code span` nothing but ``|`` is touched (Markdown shows a
+    code span's text as it is, so an entity there would be shown as ``&gt;``); ``table``: the text
+    is a table cell, where even a code span's ``|`` would end the cell.
+    """
+    out = []
+    for i, part in enumerate(_CODE_SPAN.split(str(text))):
+        if i % 2:  # a code span
+            out.append(part.replace("|", "\\|") if table else part)
+            continue
+        part = part.replace("\\", "\\\\")
+        part = re.sub(r"&(?=#?\w+;)", "&amp;", part)     # an entity would be decoded
+        part = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", part)   # a tag would be HTML
+        part = re.sub(r"^(\s*)>", r"\1\\>", part)        # a quote at the start
+        for char in "[|`":
+            part = part.replace(char, "\\" + char)
+        out.append(part)
+    return "".join(out)
+
+
+def _student(data: dict) -> str:
+    extra = data.get("extra_data")
+    return str(extra.get("student", "")) if isinstance(extra, dict) else ""
 
 
 def markdown(data: dict) -> str:
     title, notes, failed, passed = _parts(data)
-    out = [f"# {_md(title)}", "", f"**{score_line(data)}**", ""]
+    out = [f"# {_md(title)}", ""]
+    if _student(data):
+        out += [f"Student: **{_md(_student(data))}**", ""]
+    out += [f"**{score_line(data)}**", ""]
     if notes:
         out += ["## Notes", ""] + [f"- {_md(n)}" for n in notes] + [""]
     tests = failed + passed
     if tests:
         out += ["| | check | points |", "| --- | --- | --- |"]
-        out += [f"| {'✓' if t.get('status') == 'passed' else '✗'} | {_md(t.get('name', ''))}{_hidden(t)} "
+        out += [f"| {'✓' if t.get('status') == 'passed' else '✗'} | {_md(t.get('name', ''), True)}{_hidden(t)} "
                 f"| {_points(t)} |" for t in tests]
         out.append("")
     if failed:
@@ -107,8 +133,12 @@ def html(data: dict) -> str:
            # No script, no request anywhere: only the inline style below may apply.
            '<meta http-equiv="Content-Security-Policy" '
            "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-           f"<title>{e(title)}</title>", f"<style>{_STYLE}</style>", "</head>", "<body>",
-           f"<h1>{e(title)}</h1>", f'<p class="score">{e(score_line(data))}</p>']
+           f"<title>{e(title)}{' – ' + e(_student(data)) if _student(data) else ''}</title>",
+           f"<style>{_STYLE}</style>", "</head>", "<body>",
+           f"<h1>{e(title)}</h1>"]
+    if _student(data):
+        out.append(f'<p class="student">Student: <strong>{e(_student(data))}</strong></p>')
+    out.append(f'<p class="score">{e(score_line(data))}</p>')
     if notes:
         out += ["<h2>Notes</h2>", "<ul>"] + [f"<li>{_html_text(n)}</li>" for n in notes] + ["</ul>"]
     if failed:
@@ -141,11 +171,16 @@ def classroom(data: dict) -> str:
 RENDERERS = {"markdown": markdown, "html": html, "classroom": classroom}
 
 
-def write_feedback(data: dict, folder: Path) -> None:
-    """Write ``feedback.md`` and ``feedback.html`` for one student into ``folder``."""
+def write_feedback(data: dict, folder: Path, student: str | None = None) -> None:
+    """Write ``feedback.md`` and ``feedback.html`` (mode 0644) for one student into ``folder``,
+    each atomically; ``student`` (default: the results' ``extra_data.student``) heads both."""
+    from autograder.report import write_atomic
+
+    if student:
+        data = dict(data, extra_data=dict(data.get("extra_data") or {}, student=student))
     folder = Path(folder)
-    (folder / "feedback.md").write_text(markdown(data), encoding="utf-8")
-    (folder / "feedback.html").write_text(html(data), encoding="utf-8")
+    write_atomic(folder / "feedback.md", markdown(data))
+    write_atomic(folder / "feedback.html", html(data))
 
 
 def report(fmt: str, results: Path, out: Path | None = None) -> int:

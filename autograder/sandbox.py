@@ -196,11 +196,35 @@ MAX_QUEUED = 256          # events waiting to be judged; a flood blocks the chil
 BETWEEN_STEPS = 60.0      # seconds the child may take between two steps (start-up included)
 
 
+# Every child alive now, so that a batch stopped by a signal can end them all (kill_all).
+_LIVE: set = set()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+def kill_all() -> None:
+    """End every child this process started, and refuse to start new ones (for a stopped batch)."""
+    _STOPPING.set()
+    with _LIVE_LOCK:
+        children = list(_LIVE)
+    for child in children:
+        child.kill()
+
+
+def accept_new() -> None:
+    """Start children again after :func:`kill_all` (a new batch in the same process)."""
+    _STOPPING.clear()
+
+
 class _Child:
     """One child process: its jail, its request and event pipes, the threads that drain it."""
 
     def __init__(self, setup: dict, files: dict[str, bytes], host_workdir: str,
                  limits: Limits, use_cuda: bool, jail: str):
+        if _STOPPING.is_set():
+            raise SandboxError("grading was stopped (interrupted)")
+        self._kill_lock = threading.Lock()
+        self._killed = False
         self.groups = cgroup.create(limits.memory_mb, limits.max_processes, limits.cpus)
         event_read, event_write = os.pipe()
         request_read, self.request_fd = os.pipe()
@@ -236,6 +260,11 @@ class _Child:
         finally:
             for fd in (event_write, request_read, *opened):
                 os.close(fd)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        if _STOPPING.is_set():  # kill_all ran while this child was starting
+            self.kill()
+            raise SandboxError("grading was stopped (interrupted)")
         self.events: queue.Queue = queue.Queue(MAX_QUEUED)
         self.output = bytearray()
         self.keep = limits.output_bytes
@@ -290,7 +319,13 @@ class _Child:
                 del self.output[: len(self.output) - self.keep]
 
     def kill(self) -> None:
-        """End the child, every process in its session and every process in its cgroups."""
+        """End the child, every process in its session and every process in its cgroups.
+
+        Idempotent: a batch's kill_all and the grading thread may both call it."""
+        with self._kill_lock:
+            if self._killed:
+                return
+            self._killed = True
         try:
             os.close(self.request_fd)
         except OSError:
@@ -302,7 +337,10 @@ class _Child:
         self.proc.kill()
         self.proc.wait()
         self.groups.kill_all()  # anything that escaped the session is still in the cgroups
-        self.output_thread.join(timeout=2.0)  # the last lines the child printed
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
+        if getattr(self, "output_thread", None) is not None:
+            self.output_thread.join(timeout=2.0)  # the last lines the child printed
 
     def exit_status(self) -> str:
         code = self.proc.poll()

@@ -1,16 +1,24 @@
-"""grade-all: one results.json per student, a gradebook, resuming without regrading."""
+"""grade-all: one results.json per student, a gradebook, resuming, stopping, forged results."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 from helpers import full_marks
 
 from autograder import batch
-from autograder.paths import release_dir, solution_dir
+from autograder.__main__ import main
+from autograder.paths import REPO, release_dir, solution_dir
 from autograder.report import write_json
 
 
@@ -33,28 +41,31 @@ def read_gradebook(out):
 
 def test_batch_grades_everyone_and_resumes(classroom, tmp_path, monkeypatch):
     out = tmp_path / "graded"
-    statuses = batch.grade_all("first_gan", classroom, out, jobs=2, progress=False)
-    assert {s["student"]: s["status"] for s in statuses} == {
+    run = batch.grade_all("first_gan", classroom, out, jobs=2, progress=False)
+    assert {s["student"]: s["status"] for s in run.statuses} == {
         "alice": "graded", "bob": "graded", "carol": "graded"}
     book = read_gradebook(out)
     assert (book["alice"]["score"], book["bob"]["score"], book["carol"]["score"]) == (
         f"{full_marks('first_gan'):.1f}", "0.0", "0.0")
     for student in ("alice", "bob", "carol"):
-        assert json.loads((out / student / "results.json").read_text())["max_score"] == full_marks("first_gan")
+        results = out / student / "results.json"
+        assert json.loads(results.read_text())["max_score"] == full_marks("first_gan")
         assert (out / student / "feedback.html").is_file()
+        assert results.stat().st_mode & 0o777 == 0o644, "results.json: mode 0644 like feedback"
+        assert student in (out / student / "feedback.html").read_text(), "feedback names the student"
 
     # Resume: nothing is graded again...
     graded_again = []
     monkeypatch.setattr(batch, "grade", lambda *a, **k: graded_again.append(a) or 1 / 0)
-    statuses = batch.grade_all("first_gan", classroom, out, jobs=2, progress=False)
-    assert {s["status"] for s in statuses} == {"cached"} and not graded_again
+    run = batch.grade_all("first_gan", classroom, out, jobs=2, progress=False)
+    assert {s["status"] for s in run.statuses} == {"cached"} and not graded_again
     monkeypatch.undo()
 
     # ...except a changed submission and one whose results were lost.
     (classroom / "carol.ipynb").write_bytes((solution_dir("first_gan") / "first_gan.ipynb").read_bytes())
     (out / "bob" / "results.json").unlink()
-    statuses = {s["student"]: s["status"]
-                for s in batch.grade_all("first_gan", classroom, out, jobs=2, progress=False)}
+    run = batch.grade_all("first_gan", classroom, out, jobs=2, progress=False)
+    statuses = {s["student"]: s["status"] for s in run.statuses}
     assert statuses == {"alice": "cached", "bob": "graded", "carol": "graded"}
     assert read_gradebook(out)["carol"]["score"] == f"{full_marks('first_gan'):.1f}"
 
@@ -65,8 +76,191 @@ def test_results_are_written_atomically(tmp_path, monkeypatch):
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(json, "dump", crash)
+    monkeypatch.setattr(os, "replace", crash)
     with pytest.raises(KeyboardInterrupt):
         write_json({"score": 2}, target)
+    monkeypatch.undo()
     assert json.loads(target.read_text()) == {"score": 1}, "an interrupted write lost the old file"
     assert [p.name for p in tmp_path.iterdir()] == ["results.json"], "a temporary file was left"
+
+
+# --- student names ------------------------------------------------------------------------
+
+def test_names_keep_everything_but_the_suffix(tmp_path):
+    for name in ("jane.doe.ipynb", "jane.smith.ipynb", "ada.pct.py", "bo.zip"):
+        (tmp_path / name).write_text("{}")
+    (tmp_path / "li.wei").mkdir()
+    assert sorted(batch.students(tmp_path)) == ["ada", "bo", "jane.doe", "jane.smith", "li.wei"]
+    (tmp_path / "graded").mkdir()  # --out inside the submissions folder is not a student
+    assert "graded" not in batch.students(tmp_path, skip=tmp_path / "graded")
+
+
+@pytest.mark.parametrize("entries", [("jane.ipynb", "jane/"), ("Jane.ipynb", "jane.zip"),
+                                     ("kim.ipynb", "kim.pct.py")])
+def test_two_entries_for_one_name_are_refused_naming_both(tmp_path, capsys, entries):
+    for entry in entries:
+        if entry.endswith("/"):
+            (tmp_path / entry).mkdir()
+        else:
+            (tmp_path / entry).write_text("{}")
+    with pytest.raises(batch.BatchError) as error:
+        batch.students(tmp_path)
+    for entry in entries:
+        assert entry.rstrip("/") in str(error.value)
+    assert main(["grade-all", "first_gan", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "would both be graded as student" in capsys.readouterr().err
+
+
+# --- forged results -----------------------------------------------------------------------
+
+def forged(student: str, submission: Path) -> dict:
+    return {"score": 22.0, "max_score": 22.0, "output": "forged", "tests": [],
+            "extra_data": {"submission_sha256": batch.fingerprint(submission),
+                           "student": student}}
+
+
+def test_a_planted_result_is_regraded_and_a_feedback_failure_keeps_the_real_one(
+        tmp_path, monkeypatch, release_results):
+    """A submission's code (or anyone but the grader) writes results.json with the right
+    fingerprint, and blocks feedback.md so that writing feedback fails: the grader still
+    grades it, replaces the forgery, and never trusts a file it did not write."""
+    monkeypatch.setattr(batch, "grade", lambda assignment, path, **k: release_results(assignment))
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    for student in ("eve", "mallory"):
+        shutil.copytree(release_dir("first_gan"), subs / student)
+    # eve's result and a blocked feedback page, planted before her first grading
+    write_json(forged("eve", subs / "eve"), out / "eve" / "results.json")
+    (out / "eve" / "feedback.md").mkdir()
+    run = batch.grade_all("first_gan", subs, out, progress=False)
+    status = {s["student"]: s for s in run.statuses}
+    assert status["eve"]["status"] == "graded", "a planted result was trusted"
+    assert "feedback pages not written" in status["eve"]["warning"]
+    assert json.loads((out / "eve" / "results.json").read_text())["score"] == 0
+    assert read_gradebook(out)["eve"]["score"] == "0.0"
+
+    # mallory's real result is replaced by a forgery after grading: the resume regrades her.
+    write_json(forged("mallory", subs / "mallory"), out / "mallory" / "results.json")
+    run = batch.grade_all("first_gan", subs, out, progress=False)
+    status = {s["student"]: s["status"] for s in run.statuses}
+    assert status["mallory"] == "graded", "a rewritten result was trusted on resume"
+    assert json.loads((out / "mallory" / "results.json").read_text())["score"] == 0
+    assert read_gradebook(out)["mallory"]["score"] == "0.0"
+
+    # The grader's ledger is where only it writes; a planted ledger does not help either.
+    ledger = json.loads((out / ".grader" / "ledger.json").read_text())
+    assert ledger["mallory"]["results"] == hashlib.sha256(
+        (out / "mallory" / "results.json").read_bytes()).hexdigest()
+    assert (out / ".grader").stat().st_mode & 0o777 == 0o700
+
+
+def test_the_child_cannot_see_the_output_folder(tmp_path):
+    """grade-all hides OUT from the sandbox (the jail covers GAN_COURSE_HIDE paths)."""
+    from autograder import sandbox
+
+    assert batch._may_hide(tmp_path / "out")
+    assert not batch._may_hide(REPO), "hiding the grader's own checkout would break the child"
+    if not sandbox.jail_available():
+        pytest.skip("no jail on this machine: the child runs as the grader's user")
+
+
+# --- stopping a batch ---------------------------------------------------------------------
+
+def sleeper() -> str:
+    """A cell that hangs; in a jail it also starts a process that leaves the child's session
+    (only a jail's own process tree ends that one; without a jail it would outlive any kill
+    of the session, which the sandbox does not claim to prevent)."""
+    from autograder.sandbox import jail_available
+
+    escape = ("subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+              if jail_available() else "")
+    return "import subprocess, time\n" + escape + "time.sleep(300)\n"
+
+
+def processes_in(folder: Path) -> set[int]:
+    """Live processes whose working folder is under ``folder`` (every sandbox child's is)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if cwd.startswith(str(folder)) and state != "Z":
+            found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_the_batch_cleanly_and_a_rerun_completes_it(tmp_path, signum):
+    from autograder.sandbox import jail_available
+
+    subs, out, tmp = tmp_path / "subs", tmp_path / "out", tmp_path / "tmp"
+    subs.mkdir(), tmp.mkdir()
+    shutil.copytree(release_dir("first_gan"), subs / "a_done")
+    sleeping = json.loads((release_dir("first_gan") / "first_gan.ipynb").read_text())
+    sleeping["cells"].insert(0, {"cell_type": "code", "metadata": {}, "source": sleeper(),
+                                "outputs": [], "execution_count": None})
+    (subs / "b_sleeps.ipynb").write_text(json.dumps(sleeping))
+    (subs / "c_waits.ipynb").write_text('{"cells": [')
+    env = dict(os.environ, TMPDIR=str(tmp))
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade-all", "first_gan",
+                             str(subs), "--out", str(out)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        # in a jail: unshare, the child and its escaped `sleep`; without one: the child
+        wanted = 3 if jail_available() else 1
+        while not ((out / "a_done" / "results.json").exists() and len(processes_in(tmp)) >= wanted):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.2)
+        time.sleep(1.0)  # the sleeper's cell is running, its escaped `sleep` too
+        running = processes_in(tmp)
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signum, stderr
+    assert "interrupted: 1 of 3 graded; run again to continue" in stderr
+    assert "Traceback" not in stderr
+    left = processes_in(tmp) & running
+    assert not left, f"processes of the batch outlived it: {left}"
+    assert set(read_gradebook(out)) == {"a_done"}, "the gradebook must hold exactly the graded"
+    assert not (out / "b_sleeps" / "results.json").exists(), "a killed grading left a result"
+    assert "not in the gradebook (not graded): b_sleeps, c_waits" in stdout
+
+    (subs / "b_sleeps.ipynb").write_text('{"cells": [')  # a rerun, without the sleep
+    run = batch.grade_all("first_gan", subs, out, progress=False)
+    assert {s["student"]: s["status"] for s in run.statuses} == {
+        "a_done": "cached", "b_sleeps": "graded", "c_waits": "graded"}
+    book = read_gradebook(out)
+    assert set(book) == {"a_done", "b_sleeps", "c_waits"} and not run.not_graded
+    for name, row in book.items():
+        assert float(row["score"]) == json.loads((out / name / "results.json").read_text())["score"]
+
+
+def test_class_summary_after_a_batch(tmp_path, monkeypatch, capsys, release_results,
+                                     reference_results):
+    from autograder.grade import grade
+
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "dee.ipynb").write_text("")  # an empty upload: read, not graded
+    graded = {"ada": reference_results("first_gan"), "bo": release_results("first_gan"),
+              "cy": release_results("first_gan"), "dee.ipynb": grade("first_gan", subs / "dee.ipynb")}
+    monkeypatch.setattr(batch, "grade", lambda a, path, **k: graded[path.name])
+    for name in ("ada", "bo", "cy"):
+        shutil.copytree(release_dir("first_gan"), subs / name)
+    assert main(["grade-all", "first_gan", str(subs), "--out", str(out)]) == 0
+    terminal = capsys.readouterr().out
+    assert "Class summary: 4 graded" in terminal
+    assert "mean 5.5, median 0, min 0, max 22" in terminal
+    assert "2 × get_generator_block builds the right layers [" in terminal, "failed most often"
+    page = (out / "summary.html").read_text()
+    assert (out / "summary.png").read_bytes().startswith(b"\x89PNG")
+    assert "4 students graded" in page and 'src="summary.png"' in page
+    assert "dee: could not be read: dee.ipynb is empty" in page
+    assert "Checks failed most often" in page and "NotImplementedError" in page

@@ -80,3 +80,154 @@ def test_same_submission_same_results(reference_results):
     again = grade("first_gan", solution_dir("first_gan")).to_gradescope()
     first.pop("execution_time"), again.pop("execution_time")
     assert first == again
+
+
+def test_self_check_says_what_the_hidden_checks_are_worth():
+    proc = run_cli("check", "first_gan", "assignments/first_gan/first_gan.ipynb")
+    assert proc.returncode == 0, proc.stderr
+    assert "Score: 0 / 14" in proc.stdout
+    checks = load_checks("first_gan")
+    visible = sum(c.points for c in checks if c.visibility == "visible")
+    total = sum(c.points for c in checks)
+    assert (f"visible points 0 of {visible:g}; {total - visible:g} more in hidden checks "
+            f"(the assignment is out of {total:g}") in proc.stdout
+
+
+def test_self_check_cells_in_jupyter_name_the_function_and_the_cell():
+    """In a real kernel (as in Jupyter and under nbgrader), not only in the grader's child."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("import torch"),
+        nbformat.v4.new_code_cell("def get_noise(n_samples, z_dim, device='cpu'):\n"
+                                  "    x = n_samples\n"
+                                  "    raise NotImplementedError()"),
+        nbformat.v4.new_code_cell("from autograder.selfcheck import check\n"
+                                  "score = check('first_gan', 'get_noise', globals())"),
+    ]
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(REPO)}}).execute()
+    text = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert "None" not in text, text
+    assert ("`get_noise` still raises NotImplementedError (in cell In [2], line 3: "
+            "raise NotImplementedError())") in text
+    assert "visible points 0 of 1; 1 more in hidden checks" in text
+
+
+def test_check_notices_another_assignments_notebook():
+    from autograder import ASSIGNMENTS
+    from autograder.grade import spec, wrong_assignment
+    from autograder.paths import release_dir, solution_dir
+
+    note = wrong_assignment("gan_tutorial", release_dir("first_gan") / "first_gan.ipynb")
+    assert note and "looks like first_gan's" in note and "wrong file" in note
+    for assignment in ASSIGNMENTS:
+        name = getattr(spec(assignment), "NOTEBOOK", None)
+        if name:
+            for folder in (release_dir(assignment), solution_dir(assignment)):
+                assert wrong_assignment(assignment, folder / name) is None, assignment
+
+
+def long_result():
+    from autograder.report import CheckResult, Result
+
+    title = "train_torch: one generator step changes only the generator and lowers its loss " * 2
+    return Result("gan_project", "submission/", checks=[
+        CheckResult("a", "models", title, 0.0, 2.0, "Expected this, observed that. " * 10, "visible"),
+        CheckResult("b", "models", "short", 1.0, 1.0, "", "hidden"),
+        CheckResult("c", "train_torch", "steps", 0.0, 1.0, "x", "visible")])
+
+
+@pytest.mark.parametrize("width", [60, 100])
+def test_the_check_table_fits_the_terminal(width):
+    from autograder.report import table
+
+    text = table(long_result(), width=width)
+    assert max(len(line) for line in text.splitlines()) <= width, text
+    assert long_result().checks[0].title.strip() in " ".join(text.split()), "a title was lost"
+
+
+def test_gradescope_results_use_markdown_numbers_and_tags(reference_results):
+    from autograder.paths import release_dir
+
+    data = long_result().to_gradescope()
+    assert data["output_format"] == "md"
+    assert [t["number"] for t in data["tests"]] == ["1.1", "1.2", "2.1"]
+    assert [t["tags"] for t in data["tests"]] == [["models"], ["models"], ["train_torch"]]
+    assert all(t["output_format"] == "md" for t in data["tests"])
+
+    # first_gan: parts numbered in the notebook's order, each tagged with its function's cell
+    data = reference_results("first_gan").to_gradescope()
+    validate_gradescope(data)
+    cells = [c["metadata"].get("nbgrader", {}).get("grade_id") for c in json.loads(
+        (release_dir("first_gan") / "first_gan.ipynb").read_text())["cells"]]
+    order = [cells.index(t["tags"][0]) for t in data["tests"]]
+    assert order == sorted(order), "tests out of the notebook's order"
+    numbers = [tuple(map(int, t["number"].split("."))) for t in data["tests"]]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+
+
+def test_markdown_feedback_shows_comparisons_as_written():
+    from autograder.render import markdown
+
+    page = markdown({"score": 0, "max_score": 1, "output": "first_gan: 0 / 1", "tests": [
+        {"name": "get_noise [get_noise]", "score": 0, "max_score": 1, "status": "failed",
+         "output": "All noise values are >= 0: use `torch.randn`, not `x >= 0 & y`."}]})
+    assert "All noise values are >= 0: use `torch.randn`, not `x >= 0 & y`." in page
+    assert "&gt;" not in page and "&amp;" not in page
+
+
+NOTEBOOK_IDS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan"]
+
+
+@pytest.mark.parametrize("assignment", NOTEBOOK_IDS)
+def test_training_settings_are_editable_with_a_quick_cpu_run(assignment):
+    """A student may change the run's length in an unlocked cell that starts with a quick run
+    on a CPU; every training cell ends with the loss curve of the shared plotting helper."""
+    from autograder.paths import release_dir
+
+    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): c for c in json.loads(
+        (release_dir(assignment) / f"{assignment}.ipynb").read_text())["cells"]}
+    settings = cells["settings"]
+    assert settings["metadata"]["nbgrader"]["locked"] is False
+    assert "QUICK_CPU_RUN" in "".join(settings["source"])
+    training = "".join(cells["training"]["source"])
+    assert "plot_losses(" in training and "from gan_course.plots import" in "".join(
+        cells["imports"]["source"])
+
+
+def test_first_gan_shows_a_picture_every_epoch():
+    from autograder.paths import release_dir
+
+    cells = {c["metadata"].get("nbgrader", {}).get("grade_id"): "".join(c["source"]) for c in
+             json.loads((release_dir("first_gan") / "first_gan.ipynb").read_text())["cells"]}
+    assert "display_step = len(dataloader)" in cells["settings"]
+    assert "show_generated_and_real(fake, real" in cells["training"]
+
+
+def test_gan_project_data_workers_follow_the_cores(monkeypatch):
+    import importlib
+    import os
+
+    from autograder.paths import release_dir
+
+    monkeypatch.syspath_prepend(str(release_dir("gan_project")))
+    monkeypatch.delitem(sys.modules, "mnist", raising=False)
+    mnist = importlib.import_module("mnist")
+    assert mnist.DEFAULT_WORKERS == min(4, os.cpu_count() or 1)
+    monkeypatch.delitem(sys.modules, "mnist")
+
+
+@pytest.mark.parametrize("assignment", ["first_gan", "gan_tutorial", "training_a_gan",
+                                        "dropout_gan", "gan_project"])
+def test_every_assignment_has_a_student_readme(assignment):
+    from autograder.paths import release_dir, solution_dir
+
+    text = (release_dir(assignment) / "README.md").read_text()
+    assert text == (solution_dir(assignment) / "README.md").read_text(), "one source: solutions/"
+    for section in ("## Points per part", "## What to submit", "python -m autograder submit"):
+        assert section in text, f"{assignment}'s README lacks {section!r}"
+    assert "training" in text.lower() and "CPU" in text
+    for note in ("Faithful to seed", "Choices made", "typos fixed"):
+        assert note not in text, f"authoring note {note!r} belongs in docs/assignment-notes.md"

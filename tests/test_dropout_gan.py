@@ -221,7 +221,9 @@ def test_reference_notebook_trains_for_students(monkeypatch):
     monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module(200))
     start = "    fixed_noise = torch.randn(64, latent_dim, device=device)"
     edits = {
-        "parameters": [("n_epochs = 50 ", "n_epochs = 2 "), ("batch_size = 128 ", "batch_size = 64 ")],
+        "parameters": [("batch_size = 128 ", "batch_size = 64 ")],
+        "settings": [('n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS',
+                      "n_epochs = 2")],
         "training": [(start, "    initial = {k: v.clone() for k, v in generator.state_dict().items()}\n"
                              + start)],
     }

@@ -149,8 +149,10 @@ def test_reference_notebook_trains_for_students(monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module())
     torch.manual_seed(0)
-    edits = {"training": [
-        ("lr=0.0002, num_epochs=20", "lr=0.0002, num_epochs=2"),
+    edits = {"settings": [
+        ("num_epochs = FULL_RUN_EPOCHS if torch.cuda.is_available() else QUICK_CPU_RUN_EPOCHS",
+         "num_epochs = 2"),
+    ], "training": [
         ("    history = train(",
          "    initial = [p.detach().clone() for p in generator.parameters()]\n"
          "    history = train("),

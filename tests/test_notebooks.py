@@ -23,8 +23,11 @@ matplotlib.use("Agg")
 QUICK = {
     "first_gan": (
         "first_gan.ipynb",
-        {"parameters": [("n_epochs = 200", "n_epochs = 1"), ("display_step = 500", "display_step = 2")]},
-        lambda ns: ns["cur_step"] == 3 and ns["error"] is False,
+        {"settings": [('n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS',
+                       "n_epochs = 1"),
+                      ("display_step = len(dataloader)", "display_step = 2")]},
+        lambda ns: (ns["cur_step"] == 3 and ns["error"] is False
+                    and len(ns["generator_losses"]) == 3),
     ),
 }
 

@@ -168,8 +168,9 @@ def test_reference_notebook_trains_for_students(monkeypatch):
     monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module())
     start = "    generator_losses, discriminator_losses = [], []\n"
     edits = {
-        "hyperparameters": [("N_STEPS = 200_000", "N_STEPS = 20"), ("BATCH_SIZE = 100", "BATCH_SIZE = 8"),
-                            ("PLOT_EVERY = 10_000", "PLOT_EVERY = 10")],
+        "hyperparameters": [("BATCH_SIZE = 100", "BATCH_SIZE = 8")],
+        "settings": [('N_STEPS = FULL_RUN_STEPS if device.type == "cuda" else QUICK_CPU_RUN_STEPS', "N_STEPS = 20"),
+                     ("PLOT_EVERY = max(1, N_STEPS // 10)", "PLOT_EVERY = 10")],
         "training": [(start, start + "    initial = {k: v.clone() for k, v in generator.state_dict().items()}\n")],
     }
     torch.manual_seed(0)

@@ -52,6 +52,7 @@ from tqdm.auto import tqdm
 from autograder.selfcheck import check
 from gan_course import default_device, is_grading
 from gan_course.data import mnist_dataset
+from gan_course.plots import format_loss, plot_losses, show_generated_and_real
 
 torch.manual_seed(0)  # reproducible weights, noise and batch order
 
@@ -73,8 +74,8 @@ def show_images(images: torch.Tensor, title: str = "", nrow: int = 8) -> None:
 #
 # * `latent_dim`: the length of the noise vector the generator turns into an image
 # * `REAL_LABEL`, `FAKE_LABEL`: the discriminator's targets for real and generated images
-# * `batch_size`, `lr`, `betas`, `n_epochs`: the training settings (explained with the training
-#   loop at the end)
+# * `batch_size`, `lr`, `betas`: the training settings (explained with the training loop at the
+#   end); `n_epochs`, the length of the run, is yours to set just before the training cell
 # * `device`: where the networks run: a GPU (CUDA) when there is one, else the CPU
 #
 # The images come from MNIST, 60,000 handwritten digits of 28 x 28 pixels, through the course
@@ -90,7 +91,6 @@ FAKE_LABEL = 0.0       # ... and for generated ones
 batch_size = 128       # real images per step (and as many generated ones)
 lr = 2e-4              # Adam's step size, for both networks
 betas = (0.5, 0.999)   # Adam's averaging factors (beta1 = 0.5, see the training loop)
-n_epochs = 50          # passes over the 60,000 training images
 device = default_device()  # CUDA when it is available, otherwise the CPU
 
 # TensorDataset of (image (1, 28, 28) float32 in [-1, 1], label int64) pairs.
@@ -396,10 +396,16 @@ score
 # it, and the generator's loss jumped above 10), and by epoch 15 they were recognizable digits,
 # mostly 1s with some 3s and 9s.
 #
-# On a GPU an epoch takes a few seconds; on a laptop CPU expect about half a minute to a minute
-# per epoch (469 batches), so for a first try add a cell with e.g. `n_epochs = 5` before this
-# one. You can also stop the training at any time (Kernel → Interrupt): the networks keep what
-# they have learnt.
+# On a GPU an epoch takes a few seconds. On a CPU it depends a lot on the machine: about half a
+# minute to a minute per epoch (469 batches) on a laptop, but up to 20 minutes per epoch were
+# measured on a busy 2-core machine, so on a CPU the settings cell starts with 2 epochs. The next cell sets the length of the run: it is yours to change (the
+# grader does not use it). You can also stop the training at any time (Kernel → Interrupt): the
+# networks keep what they have learnt.
+
+# %% nbgrader={"grade": false, "grade_id": "settings", "locked": false, "schema_version": 3, "solution": false}
+FULL_RUN_EPOCHS = 50       # passes over the 60,000 training images (a GPU: a few minutes)
+QUICK_CPU_RUN_EPOCHS = 2   # a quick run on a CPU: blurry digits already (see below)
+n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS
 
 # %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
 if not is_grading():
@@ -425,18 +431,14 @@ if not is_grading():
                 device))
         generator_epoch_losses.append(np.mean(generator_batch_losses))
         discriminator_epoch_losses.append(np.mean(discriminator_batch_losses))
-        print(f"epoch {epoch}: generator loss {generator_epoch_losses[-1]:.3f}, "
-              f"discriminator loss {discriminator_epoch_losses[-1]:.3f}")
+        print(f"epoch {epoch}: generator loss {format_loss(generator_epoch_losses[-1])}, "
+              f"discriminator loss {format_loss(discriminator_epoch_losses[-1])}")
 
         generator.eval()         # dropout off for sampling
-        with torch.no_grad():
-            show_images(generator(fixed_noise), f"epoch {epoch}")
+        with torch.no_grad():    # the same 64 noise vectors each epoch, beside real digits
+            show_generated_and_real(generator(fixed_noise), images, value_range=(-1, 1),
+                                    title=f"epoch {epoch}", num_images=64, nrow=8)
 
-    epochs = np.arange(1, len(generator_epoch_losses) + 1)
-    plt.plot(epochs, generator_epoch_losses, label="generator, BCE(D(G(z)), 1)")
-    plt.plot(epochs, discriminator_epoch_losses, label="discriminator, (real + fake) / 2")
-    plt.axhline(np.log(2), color="gray", linestyle=":", label="log 2")
-    plt.xlabel("epoch")
-    plt.ylabel("mean loss over the epoch")
-    plt.legend()
-    plt.show()
+    plot_losses({"generator, BCE(D(G(z)), 1)": generator_epoch_losses,
+                 "discriminator, (real + fake) / 2": discriminator_epoch_losses},
+                xlabel="epoch", reference=float(np.log(2)), title="mean loss per epoch")

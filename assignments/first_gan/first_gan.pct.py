@@ -43,6 +43,7 @@ from tqdm.auto import tqdm
 from autograder.selfcheck import check
 from gan_course import default_device, is_grading
 from gan_course.data import mnist_dataset
+from gan_course.plots import format_loss, plot_losses, show_generated_and_real
 
 torch.manual_seed(0)  # Set for testing purposes, please do not change!
 
@@ -249,9 +250,7 @@ score
 # Now put it all together. First, the parameters:
 #
 # * `criterion`: the loss function
-# * `n_epochs`: the number of times you iterate through the entire dataset when training
 # * `z_dim`: the dimension of the noise vector
-# * `display_step`: how often to display/visualize the images
 # * `batch_size`: the number of images per forward/backward pass
 # * `lr`: the learning rate
 # * `device`: where the networks run: a GPU (CUDA) when there is one, else the CPU
@@ -260,9 +259,7 @@ score
 
 # %% nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 criterion = nn.BCEWithLogitsLoss()
-n_epochs = 200
 z_dim = 64
-display_step = 500
 batch_size = 128
 lr = 0.00001
 device = default_device()
@@ -272,6 +269,23 @@ FAKE_LABEL = 0.0  # ... and for generated ones
 
 # MNIST as (image (1, 28, 28) in [0, 1], label) pairs, like torchvision's ToTensor.
 dataloader = DataLoader(mnist_dataset("train"), batch_size=batch_size, shuffle=True)
+
+# %% [markdown]
+# The training settings are yours to change (the grader does not use this cell):
+#
+# * `n_epochs`: the number of times you iterate through the entire dataset when training. The
+#   full run is 200 epochs: about 45 minutes on a GPU, but hours on a laptop CPU (1.5 to 3.5
+#   minutes per epoch). On a CPU start with the quick run, 5 epochs (about 7 to 18 minutes):
+#   the pictures turn from noise into blurry digit shapes; train longer for sharper digits.
+# * `display_step`: how often (in steps, one step per batch) to show the generator's images next
+#   to real ones and print the mean losses. One epoch is `len(dataloader)` = 469 steps at
+#   `batch_size` 128, so the default shows one picture per epoch.
+
+# %% nbgrader={"grade": false, "grade_id": "settings", "locked": false, "schema_version": 3, "solution": false}
+FULL_RUN_EPOCHS = 200      # the full run (a GPU: about 45 minutes)
+QUICK_CPU_RUN_EPOCHS = 5   # a quick run on a CPU (about 7 to 18 minutes)
+n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS
+display_step = len(dataloader)  # steps between pictures: one epoch (469 batches of 128)
 
 # %% [markdown]
 # Now initialize the generator, the discriminator and their optimizers. Each optimizer takes
@@ -410,8 +424,12 @@ score
 # The discriminator often outperforms the generator, especially at the start, because its job is
 # easier. Neither may get too good (near-perfect accuracy), or the whole model stops learning.
 #
-# On a GPU this takes about 15 seconds per 500 steps; on a laptop CPU about 1.5 minutes. The
-# cell does not run while your notebook is being graded.
+# Every `display_step` steps the cell prints the mean losses of those steps and shows what the
+# generator makes (left, "generated") beside the batch of real digits it was trained on (right,
+# "real"); at the end it plots both losses over the whole run. On a GPU this takes about 15
+# seconds per 500 steps; on a laptop CPU about 1.5 minutes. You can stop it at any time (Kernel →
+# Interrupt): the networks keep what they have learnt. The cell does not run while your
+# notebook is being graded.
 
 # %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
 if not is_grading():
@@ -420,6 +438,7 @@ if not is_grading():
     mean_discriminator_loss = 0
     test_generator = True  # Whether the generator should be tested
     error = False
+    generator_losses, discriminator_losses = [], []  # one value per step, for the curves
     for epoch in range(n_epochs):
         # Dataloader returns the batches
         for real, _ in tqdm(dataloader):
@@ -452,16 +471,23 @@ if not is_grading():
             # Keep track of the average discriminator and generator losses
             mean_discriminator_loss += disc_loss.item() / display_step
             mean_generator_loss += gen_loss.item() / display_step
+            generator_losses.append(gen_loss.item())
+            discriminator_losses.append(disc_loss.item())
+
+            cur_step += 1
 
             ### Visualization code ###
-            if cur_step % display_step == 0 and cur_step > 0:
+            if cur_step % display_step == 0:  # after every display_step steps
                 print(
-                    f"Epoch {epoch}, step {cur_step}: Generator loss: {mean_generator_loss}, "
-                    f"discriminator loss: {mean_discriminator_loss}"
+                    f"Epoch {epoch}, step {cur_step}: generator loss "
+                    f"{format_loss(mean_generator_loss)}, discriminator loss "
+                    f"{format_loss(mean_discriminator_loss)}"
                 )
-                fake = gen(get_noise(cur_batch_size, z_dim, device=device))
-                show_tensor_images(fake)
-                show_tensor_images(real)
+                fake = gen(get_noise(cur_batch_size, z_dim, device=device))  # (n, 784)
+                show_generated_and_real(fake, real, title=f"epoch {epoch}, step {cur_step}")
                 mean_generator_loss = 0
                 mean_discriminator_loss = 0
-            cur_step += 1
+
+    # The losses of single batches are noisy: the curves are running means over 100 steps.
+    plot_losses({"generator": generator_losses, "discriminator": discriminator_losses},
+                smooth=100)

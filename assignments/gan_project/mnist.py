@@ -19,6 +19,9 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from gan_course.data import mnist_dataset
 
+# Data-loader workers: up to 4, never more than the machine has cores (a 2-core laptop gets 2).
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
+
 # Pixel values are scaled into [-1, 1]: the range of the generator's final Tanh.
 VALUE_RANGE = (-1.0, 1.0)
 
@@ -39,7 +42,7 @@ class ImagesOnly(Dataset):
 def mnist(
     root: str | os.PathLike[str] | None = None,
     batch_size: int = 128,
-    num_workers: int = 4,
+    num_workers: int = DEFAULT_WORKERS,
     return_label: bool = False,
 ) -> DataLoader:
     """A shuffling ``DataLoader`` over the 60,000 MNIST training images.

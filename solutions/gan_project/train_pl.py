@@ -35,7 +35,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from torchvision.utils import make_grid, save_image
 
-from mnist import mnist
+from mnist import DEFAULT_WORKERS, mnist
 from models import DiscriminatorMLP, GeneratorMLP
 
 REAL_LABEL = 1.0   # the discriminator's target for real images ...
@@ -386,8 +386,9 @@ def get_parser() -> argparse.ArgumentParser:
     # Other hyperparameters
     parser.add_argument("--epochs", default=250, type=int, help="Number of epochs to train")
     parser.add_argument("--seed", default=42, type=int, help="Seed of the random number generators")
-    parser.add_argument("--num_workers", default=4, type=int,
-                        help="Worker processes of the data loader (0 on Windows if it hangs)")
+    parser.add_argument("--num_workers", default=DEFAULT_WORKERS, type=int,
+                        help="Worker processes of the data loader (default: min(4, the CPU cores); "
+                             "0 on Windows if it hangs)")
     parser.add_argument("--progress_bar", action="store_true",
                         help="Show a progress bar during training (not in batch jobs: it floods the log)")
     parser.add_argument("--log_dir", default="GAN_logs", type=str,

@@ -1,0 +1,186 @@
+"""Students: ``python -m autograder submit ID PATH`` writes the one zip to hand in.
+
+Like otter-grader's ``export``: it runs the visible checks on exactly the files it packs (so what
+you see is what the grader gets), warns about missing files and unsaved work, and writes
+``NAME.zip`` holding only what the grader needs, at the zip's top level:
+
+* a notebook assignment: the notebook (``first_gan.ipynb``);
+* ``gan_project``: the student's modules (``models.py``, ``train_torch.py``, ``train_pl.py``).
+
+The zip is what every route accepts as it is: upload it to Gradescope (which unpacks it into
+``/autograder/submission``, the folder ``run_autograder`` grades), or drop it into the folder that
+``grade-all`` grades (a ``NAME.zip`` entry is student ``NAME``), or give it to ``grade``.
+:func:`unpack` is how the grader opens one: regular files only, no paths outside the folder,
+bounded sizes.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+import stat
+import sys
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from autograder.submission import MAX_BYTES, SubmissionError
+
+MAX_FILES = 50
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def needed_files(assignment: str) -> list[str]:
+    """The file names the grader reads from a submission of ``assignment``."""
+    from autograder.grade import spec
+
+    module = spec(assignment)
+    if getattr(module, "NOTEBOOK", None):
+        return [module.NOTEBOOK]
+    return [name for name, origin in module.MODULES.items() if origin == "student"]
+
+
+def default_name(path: Path, assignment: str) -> str:
+    """The folder's name when it is the student's own (not ``first_gan`` or ``assignments``),
+    else the login name."""
+    folder = (path if path.is_dir() else path.parent).resolve()
+    if folder.name and folder.name not in (assignment, "assignments", "submission", "solutions"):
+        return folder.name
+    return getpass.getuser()
+
+
+def safe_name(name: str) -> str:
+    """A file name made of letters, digits, ``.``, ``-`` and ``_`` (others become ``_``)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", name.strip()).strip(".")
+    return cleaned or "student"
+
+
+def unsaved_warnings(notebook: Path) -> list[str]:
+    """Signs that the notebook on disk is older than the student's work."""
+    warnings = []
+    mtime = notebook.stat().st_mtime
+    twin = notebook.with_name(notebook.name.removesuffix(".ipynb") + ".pct.py")
+    if twin.is_file() and twin.stat().st_mtime > mtime + 1:
+        warnings.append(f"{twin.name} is newer than {notebook.name}: if you edit the .pct.py "
+                        "twin, open the notebook in Jupyter (jupytext) and save it, or run "
+                        f"`jupytext --to ipynb {twin.name}`, before submitting.")
+    checkpoint = notebook.parent / ".ipynb_checkpoints" / (
+        notebook.name.removesuffix(".ipynb") + "-checkpoint.ipynb")
+    if checkpoint.is_file() and checkpoint.stat().st_mtime > mtime + 1:
+        warnings.append(f"Jupyter's checkpoint of {notebook.name} is newer than the notebook: "
+                        "save it in Jupyter (File → Save Notebook) before submitting.")
+    return warnings
+
+
+def collect(assignment: str, path: Path) -> tuple[dict[str, Path], list[str]]:
+    """The files to pack (name in the zip -> file) and warnings for the student."""
+    names = needed_files(assignment)
+    files: dict[str, Path] = {}
+    warnings: list[str] = []
+    if path.is_file():
+        if len(names) > 1:
+            raise SubmissionError(f"{assignment} is graded from a folder holding "
+                                  f"{', '.join(names)}: give that folder, not one file.")
+        if path.name != names[0]:
+            warnings.append(f"{path.name} will be packed as {names[0]}, the name the grader "
+                            "expects.")
+        files[names[0]] = path
+    else:
+        for name in names:
+            candidate = path / name
+            if candidate.is_file():
+                files[name] = candidate
+            else:
+                warnings.append(f"{name} is missing from {path}: the grader will grade the "
+                                "release's empty stub in its place (0 points for it).")
+    if not files:
+        raise SubmissionError(f"Nothing to submit: none of {', '.join(names)} is in {path}.")
+    for name, file in files.items():
+        if name.endswith(".ipynb"):
+            warnings += unsaved_warnings(file)
+        if file.stat().st_size > MAX_BYTES:
+            raise SubmissionError(f"{name} is larger than {MAX_BYTES // 1_000_000} MB: clear "
+                                  "its outputs (Edit → Clear All Outputs), save, and submit "
+                                  "again.")
+    return files, warnings
+
+
+def write_zip(files: dict[str, Path], target: Path) -> Path:
+    """The zip: each file at its top level, fixed dates (the same files give the same zip)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, ZIP_DATE)
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, files[name].read_bytes())
+    tmp.replace(target)
+    return target
+
+
+def unpack(archive_path: Path, folder: Path) -> list[str]:
+    """Extract a submission zip into ``folder``, safely: regular files only (no links), names
+    that stay inside ``folder``, at most MAX_FILES files and MAX_BYTES each."""
+    try:
+        archive = zipfile.ZipFile(archive_path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SubmissionError(f"{archive_path.name} is not a readable zip ({exc}): make it "
+                              "again with `python -m autograder submit`.") from None
+    written = []
+    with archive:
+        infos = [i for i in archive.infolist() if not i.is_dir()]
+        if len(infos) > MAX_FILES:
+            raise SubmissionError(f"{archive_path.name} holds {len(infos)} files; a submission "
+                                  f"has at most {MAX_FILES}.")
+        for info in infos:
+            name = PurePosixPath(info.filename.replace("\\", "/"))
+            kind = (info.external_attr >> 16) & 0o170000
+            if name.is_absolute() or ".." in name.parts or not name.parts:
+                raise SubmissionError(f"{archive_path.name}: {info.filename!r} points outside "
+                                      "the submission.")
+            if kind not in (0, stat.S_IFREG):
+                raise SubmissionError(f"{archive_path.name}: {info.filename!r} is not a "
+                                      "regular file (a link?).")
+            if info.file_size > MAX_BYTES:
+                raise SubmissionError(f"{archive_path.name}: {info.filename} is larger than "
+                                      f"{MAX_BYTES // 1_000_000} MB.")
+            if name.parts[0] in ("__MACOSX",):
+                continue
+            target = folder.joinpath(*name.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as source, open(target, "xb") as out:
+                left = MAX_BYTES + 1
+                while chunk := source.read(min(1 << 20, left)):
+                    out.write(chunk)
+                    left -= len(chunk)
+                    if left <= 0:
+                        raise SubmissionError(f"{archive_path.name}: {info.filename} is larger "
+                                              "than it says.")
+            written.append(str(name))
+    return written
+
+
+def submit(assignment: str, path: Path, name: str | None = None, out: Path | None = None,
+           run_checks: bool = True) -> int:
+    """The CLI verb: check, warn, write ``OUT/NAME.zip``; 0, or 2 when nothing can be packed."""
+    from autograder.report import table
+
+    try:
+        files, warnings = collect(assignment, Path(path))
+    except SubmissionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    student = safe_name(name or default_name(Path(path), assignment))
+    target = (out or Path.cwd()) / f"{student}.zip"
+    target = write_zip(files, target)
+    if run_checks:
+        from autograder.grade import grade
+
+        print(table(grade(assignment, target, visibility="visible"), color=sys.stdout.isatty()))
+        print()
+    for warning in warnings:
+        print(f"warning: {warning}")
+    print(f"wrote {target}: {', '.join(sorted(files))} (student {student!r})")
+    print("Hand in this zip (Gradescope, or as your course says); the grader also runs hidden "
+          "checks.")
+    return 0
