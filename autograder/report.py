@@ -106,7 +106,6 @@ def matching_lines(matching: list[dict]) -> list[str]:
     return lines
 
 
-def write_json(data: dict, path: Path) -> None:
 def write_json(data: dict, path: Path, mode: int = 0o644) -> None:
     """Write JSON atomically: a reader never sees half a file, a crash never loses the old one."""
     write_atomic(path, json.dumps(data, indent=2) + "\n", mode)

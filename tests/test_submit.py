@@ -11,8 +11,8 @@ import pytest
 from helpers import full_marks
 
 from autograder import batch
-from autograder.checks import load_checks
 from autograder.__main__ import main
+from autograder.checks import load_checks
 from autograder.grade import grade
 from autograder.paths import release_dir, solution_dir
 from autograder.submission import SubmissionError
