@@ -135,7 +135,7 @@ def main() -> None:
     torch.set_num_threads(max(1, int(request.get("threads", 1))))
     from autograder.checks import load_checks
 
-    checks = {c.name: c for c in load_checks(request["assignment"])}
+    checks = {c.name: c for c in load_checks(request["assignment"], tools=True)}
     # The submission gets its own fresh copy of the course's modules if it imports them:
     # patching that copy does not touch the observers bound above.
     for name in [m for m in sys.modules if m.split(".")[0] in ("autograder", "gan_course")]:
