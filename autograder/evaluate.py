@@ -72,7 +72,7 @@ def evaluate_checkpoint(assignment: str, path: Path, n: int = 5000,
     problem = problem_message(obs)
     if problem:
         raise EvaluateError(problem)
-    result, images = evaluate_observation(obs)
+    result, images = evaluate_observation(obs, n)
     return result, images, obs.get("found")
 
 

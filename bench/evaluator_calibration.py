@@ -281,7 +281,8 @@ def table(log: Path) -> None:
         if r["kind"] == "speed":
             continue
         case = r["case"] if r["kind"] == "baseline" else f"{r['case']} after {r['minutes']:g} min ({r['steps']} steps)"
-        print(f"| {case} | {r['n']} | {r['fd']:.1f} | {r['digits']} | {r['confident']:.0%} | {r['verdict']} |")
+        words = ev.verdict(r["shares"], r["digits"], r["confident"], r["fd"])   # with today's thresholds
+        print(f"| {case} | {r['n']} | {r['fd']:.1f} | {r['digits']} | {r['confident']:.0%} | {words} |")
     for r in rows:
         if r["kind"] == "speed":
             print(f"\n{r['case']}: {r['seconds']} s")

@@ -244,7 +244,7 @@ def test_evaluate_verb_on_a_tiny_project_checkpoint_writes_json_and_pngs(tmp_pat
     from autograder.__main__ import main
 
     folder = submission_from(A, tmp_path / "submission")
-    (folder / "checkpoint.pt").unlink()                       # the tiny one below is found instead
+    (folder / "checkpoint.pt").unlink(missing_ok=True)        # the tiny one below is found instead
     save_tiny_project_checkpoint(folder)
     out = tmp_path / "figures"
     assert main(["evaluate", A, str(folder / "GAN_logs" / "checkpoint.pt"), "--out", str(out), "--n", "300"]) == 0
