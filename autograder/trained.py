@@ -295,7 +295,7 @@ def judge_trained(obs: dict, p: dict) -> Verdict:
     result, _ = evaluate_observation(obs, int(p["n"]))
     shares = ", ".join(f"{d}: {100 * s:.0f}%" for d, s in enumerate(result.digit_shares))
     figures = (f"On {result.n} samples: Fréchet distance {result.frechet_distance:.1f} "
-               f"(threshold {p['max_distance']:g}; real MNIST about 1), {result.digits_present} of "
+               f"(threshold {p['max_distance']:g}; real MNIST digits about 5), {result.digits_present} of "
                f"{DIGITS} digits with at least {MIN_SHARE:.0%} ({shares}), "
                f"{result.confident_share:.0%} recognisable. Verdict: {result.verdict}.")
     score = PART_LOADS

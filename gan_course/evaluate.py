@@ -4,15 +4,16 @@ One call, after training (or every few hundred steps during it)::
 
     from gan_course.evaluate import evaluate
     result = evaluate(generator)            # any of the course's generators, or a batch of images
-    # 5000 samples: Fréchet distance 12.3 (MNIST-train itself: 0.9)
-    # digits  0: 9.8%  1: 11.2% ...
+    # 5000 samples: Fréchet distance to MNIST-test 12.3 (MNIST-train itself: about 3; ...)
+    # digit shares  0: 9.8%  1: 11.2% ...
     # verdict: all 10 digits, close to MNIST
 
 It prints and returns (an :class:`Evaluation`):
 
 * ``frechet_distance``: the Fréchet distance between the samples and MNIST-test in the feature
   space of the course's classifier (:mod:`gan_course.classifier`, its 128 penultimate units).
-  0 means the same distribution; real MNIST-train images score about 1; lower is better.
+  0 means the same distribution; real MNIST-train images score about 3 (5000 samples), uniform
+  noise about 2500; lower is better (calibration: docs/benchmarks.md).
 * ``digit_shares``: the share of samples the classifier calls 0, 1, ..., 9 (ten numbers, sum 1).
 * ``digits_present``: how many of the ten digits have a share of at least 2 % (MNIST: 10).
 * ``confident_share``: the share of samples classified with a probability above 0.9 (MNIST:
@@ -105,7 +106,7 @@ class Evaluation:
         shares = "  ".join(f"{d}: {100 * s:.1f}%" for d, s in enumerate(self.digit_shares))
         return "\n".join([
             f"{self.n} samples: Fréchet distance to MNIST-test {self.frechet_distance:.1f} "
-            f"(MNIST-train itself: about 1; lower is better)",
+            f"(MNIST-train itself: about 3; lower is better)",
             f"digit shares  {shares}",
             f"digits with at least {MIN_SHARE:.0%} of the samples: {self.digits_present} of {DIGITS}; "
             f"recognisable (classifier > {CONFIDENCE}): {self.confident_share:.0%}",

@@ -416,7 +416,7 @@ if not is_grading():
 # classifier that ships with the course (`gan_course.classifier`, 99 % accurate on MNIST-test):
 #
 # * the **Fréchet distance** between your samples and MNIST-test in the classifier's feature
-#   space (real MNIST digits score about 1; lower is better);
+#   space (real MNIST digits score about 3, noise about 2500; lower is better);
 # * each digit's **share** of the samples, and how many of the ten digits appear with at least
 #   2 %: a generator that makes only a few of them suffers from **mode collapse**;
 # * the share of samples the classifier recognises with a probability above 0.9 (blurry or
