@@ -65,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("assignment", type=_assignment)
     k.add_argument("--out", type=Path, help="folder for gradescope-ID.zip (default: dist/)")
 
+    e = verbs.add_parser("evaluate", help="the figures of a trained generator (checkpoint or submission folder)")
+    e.add_argument("assignment", type=_assignment)
+    e.add_argument("path", type=_existing, help="a checkpoint (generator.pt, checkpoint.pt) or its submission folder")
+    e.add_argument("--out", type=Path, default=Path("evaluation"), help="folder for the JSON and the PNGs")
+    e.add_argument("--n", type=int, default=5000, help="samples to draw")
+
     f = verbs.add_parser("report", help="a student's feedback page from a results.json")
     f.add_argument("format", choices=["markdown", "html", "classroom"])
     f.add_argument("results", type=_existing, help="a results.json written by grade")
@@ -118,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
         from autograder.render import report
 
         return report(args.format, args.results, args.out)
+    if args.verb == "evaluate":
+        from autograder.evaluate import main as evaluate
+
+        return evaluate(args.assignment, args.path, args.out, args.n)
     if args.verb == "sync":
         from autograder.sync import sync
 

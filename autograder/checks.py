@@ -28,6 +28,7 @@ class Verdict:
 
     passed: bool
     message: str = ""
+    score: float | None = None     # partial credit: the fraction of the points earned (None: all or nothing)
 
 
 @dataclass(frozen=True)
@@ -50,10 +51,15 @@ class ObservationError(Exception):
     """The observation is malformed (a broken or hostile child): the check fails."""
 
 
-def load_checks(assignment: str) -> list[Check]:
-    """The checks of one assignment, in order."""
+def load_checks(assignment: str, tools: bool = False) -> list[Check]:
+    """The checks of one assignment, in order; with ``tools``, also the ungraded observers
+    (``python -m autograder evaluate``) that the child may be asked to run."""
     module = importlib.import_module(f"autograder.assignments.{assignment}")
     checks = list(module.CHECKS)
+    if tools:
+        from autograder.trained import tool_checks
+
+        checks += tool_checks(assignment)
     names = [c.name for c in checks]
     assert len(names) == len(set(names)), f"duplicate check names in {assignment}"
     return checks

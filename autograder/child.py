@@ -157,7 +157,7 @@ def load_observers(assignment: str) -> dict:
     memory (the grader sends each check's parameters when it runs)."""
     from autograder.checks import load_checks
 
-    checks = load_checks(assignment)
+    checks = load_checks(assignment, tools=True)  # tools: `autograder evaluate`'s observers
     observers = {c.name: c.observe for c in checks}
     for check in checks:
         object.__setattr__(check, "params", {})  # frozen dataclass: no parameters left here

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from autograder import feedback, sandbox, submission
+from autograder import feedback, sandbox, submission, trained
 from autograder.checks import HIDDEN, VISIBLE, Check, ObservationError, Verdict, load_checks
 from autograder.report import CheckResult, Result
 
@@ -101,6 +101,7 @@ def grade(assignment: str, path: Path, visibility: str = "all",
         if wrong:
             result.notes.append(wrong)
     result.notes += program.notes
+    trained.attach(program, checks, assignment, Path(path))
     request = {
         "assignment": assignment,
         "kind": program.kind,
@@ -144,6 +145,8 @@ def grade(assignment: str, path: Path, visibility: str = "all",
                                                            outcome["error"].get("name")))}
         verdict = judge(check, outcome)
         score = check.points if verdict.passed else 0.0
+        if verdict.score is not None:  # partial credit
+            score = round(check.points * min(max(float(verdict.score), 0.0), 1.0), 3)
         result.checks.append(CheckResult(check.name, check.group, check.title, score,
                                          check.points, verdict.message, check.visibility))
     not_charged_twice(checks, result.checks)

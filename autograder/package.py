@@ -29,6 +29,8 @@ INSTALL_FILES = ("requirements.txt", "pyproject.toml", "nbgrader_config.py")
 INSTRUCTOR_ONLY = ("autograder/release.py", "autograder/sync.py", "autograder/package.py")
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".git", "solutions", "tests", "MNIST"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo", ".gz", ".zip", "-ubyte", ".pt", ".ckpt")  # data, MNIST
+# ...except the evaluator's own small artifacts: the trained-generator check judges with them.
+SHIPPED_ARTIFACTS = ("gan_course/mnist_classifier.pt", "gan_course/mnist_test_features.pt")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same files give the same zip
 
 
@@ -152,7 +154,8 @@ def course_files(assignment: str) -> list[Path]:
         rel = path.relative_to(REPO)
         if rel.as_posix() in INSTRUCTOR_ONLY or SKIPPED_PARTS & set(rel.parts[:-1]):
             continue
-        if rel.name.endswith(SKIPPED_SUFFIXES) or rel.name.startswith("."):
+        if (rel.name.endswith(SKIPPED_SUFFIXES) and rel.as_posix() not in SHIPPED_ARTIFACTS) \
+                or rel.name.startswith("."):
             continue
         keep.append(rel)
     return sorted(keep)

@@ -63,6 +63,10 @@ def strip_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+TRAINED_SUFFIXES = (".pt", ".pth", ".ckpt")          # checkpoints (solutions/gan_project/checkpoint.pt)
+TRAINING_OUTPUTS = ("GAN_logs", "lightning_logs", "runs", "evaluation")
+
+
 def build(assignment: str, target: Path) -> None:
     """Write the release of ``assignment`` into ``target`` (an empty or missing folder)."""
     source = solution_dir(assignment)
@@ -71,6 +75,8 @@ def build(assignment: str, target: Path) -> None:
         rel = path.relative_to(source)
         if path.is_dir() or any(part.startswith((".", "__pycache__")) for part in rel.parts):
             continue  # caches and hidden files (.ruff_cache, .ipynb_checkpoints, .DS_Store)
+        if path.suffix in TRAINED_SUFFIXES or any(part in TRAINING_OUTPUTS for part in rel.parts):
+            continue  # the reference's trained checkpoint and training logs stay with the solution
         out = target / rel
         out.parent.mkdir(parents=True, exist_ok=True)
         if path.name.endswith(".pct.py"):

@@ -25,7 +25,8 @@ QUICK = {
         "first_gan.ipynb",
         {"settings": [('n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS',
                        "n_epochs = 1"),
-                      ("display_step = len(dataloader)", "display_step = 2")]},
+                      ("display_step = len(dataloader)", "display_step = 2")],
+         "evaluate": [("evaluate(gen)", "evaluate(gen, n=200)")]},
         lambda ns: (ns["cur_step"] == 3 and ns["error"] is False
                     and len(ns["generator_losses"]) == 3),
     ),
@@ -33,14 +34,16 @@ QUICK = {
 
 
 @pytest.mark.parametrize("assignment", list(QUICK))
-def test_reference_notebook_trains_for_students(assignment, monkeypatch):
+def test_reference_notebook_trains_for_students(assignment, monkeypatch, tmp_path):
     notebook, edits, trained = QUICK[assignment]
+    monkeypatch.chdir(tmp_path)  # the last cell saves generator.pt and evaluation/ here
     for var in ("GAN_COURSE_GRADING", "NBGRADER_EXECUTION"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module())
     torch.manual_seed(0)
     ns = run_notebook(solution_dir(assignment) / notebook, edits)
     assert trained(ns), f"{assignment}: the training cell did not run as expected for a student"
+    assert (tmp_path / "generator.pt").is_file() and ns["result"].n == 200, "the evaluation cell did not run"
 
 
 NOTEBOOKS = sorted(p for p in solution_dir("x").parent.glob("*/*.ipynb"))

@@ -44,6 +44,7 @@ from autograder.selfcheck import check
 from gan_course import default_device, is_grading
 from gan_course.data import mnist_dataset
 from gan_course.plots import format_loss, plot_losses, show_generated_and_real
+from gan_course.evaluate import Tracker, evaluate
 
 torch.manual_seed(0)  # Set for testing purposes, please do not change!
 
@@ -439,6 +440,7 @@ if not is_grading():
     test_generator = True  # Whether the generator should be tested
     error = False
     generator_losses, discriminator_losses = [], []  # one value per step, for the curves
+    tracker = Tracker(every=500)  # digit shares and distance every 500 steps
     for epoch in range(n_epochs):
         # Dataloader returns the batches
         for real, _ in tqdm(dataloader):
@@ -487,7 +489,33 @@ if not is_grading():
                 show_generated_and_real(fake, real, title=f"epoch {epoch}, step {cur_step}")
                 mean_generator_loss = 0
                 mean_discriminator_loss = 0
+            tracker.update(gen, cur_step)  # digit shares and distance, every 500 steps
 
     # The losses of single batches are noisy: the curves are running means over 100 steps.
     plot_losses({"generator": generator_losses, "discriminator": discriminator_losses},
                 smooth=100)
+    tracker.plot()
+
+# %% [markdown]
+# ## Did my GAN learn?
+#
+# `evaluate` draws 5000 samples from your trained generator and judges them with a small MNIST
+# classifier that ships with the course (`gan_course.classifier`, 99 % accurate on MNIST-test):
+#
+# * the **Fréchet distance** between your samples and MNIST-test in the classifier's feature
+#   space (real MNIST digits score about 3, noise about 2500; lower is better);
+# * each digit's **share** of the samples, and how many of the ten digits appear with at least
+#   2 %: a generator that makes only a few of them suffers from **mode collapse**;
+# * the share of samples the classifier recognises with a probability above 0.9 (blurry or
+#   unrecognisable samples lower it);
+# * a verdict in words, a grid of samples and a bar chart of the digit shares (both also saved
+#   in `evaluation/`).
+#
+# The cell also saves the generator's weights to `generator.pt`: from a terminal,
+# `python -m autograder evaluate first_gan .` evaluates them again (in a sandbox). Like the
+# training cell, this cell does not run while grading.
+
+# %% nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
+if not is_grading():
+    torch.save(gen.state_dict(), "generator.pt")  # the trained weights, for `autograder evaluate`
+    result = evaluate(gen)  # 5000 samples: prints the figures, shows the grid and the chart

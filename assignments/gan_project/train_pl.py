@@ -35,6 +35,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from torchvision.utils import make_grid, save_image
 
+from gan_course.evaluate import log_to_tensorboard
 from mnist import DEFAULT_WORKERS, mnist
 from models import DiscriminatorMLP, GeneratorMLP
 
@@ -226,6 +227,8 @@ class GenerateCallback(pl.Callback):
         grid = make_grid(samples, nrow=8, pad_value=0.5)                   # (3, H, W)
         if trainer.logger is not None:
             trainer.logger.experiment.add_image("samples", grid, global_step=epoch)
+            # Did it learn? Distance to MNIST, digit shares and their figures under "evaluation/".
+            log_to_tensorboard(trainer.logger.experiment, pl_module.generator, epoch)
         if self.save_to_disk:
             save_image(grid, os.path.join(log_folder(trainer), f"samples_epoch_{epoch:03d}.png"))
 

@@ -52,6 +52,7 @@ from autograder.checks import (
 from autograder.child import describe_error
 from autograder.feedback import where_text
 from autograder.fixtures import ConstantGenerator, LinearDiscriminator, real_images
+from autograder.trained import trained_generator_check
 
 MODULES = {"models.py": "student", "train_torch.py": "student", "train_pl.py": "student",
            "mnist.py": "provided", "utils.py": "provided"}
@@ -1632,6 +1633,9 @@ CHECKS: list[Check] = [
           observe_smoke, judge_smoke, _training(19, 16, 8), timeout=60.0,
           uses=("GeneratorMLP", "DiscriminatorMLP", "sample", "generator_step",
                 "discriminator_step", "optimizers")),
+    # The submitted checkpoint (GAN_logs/checkpoint.pt), loaded weights-only in the sandbox and
+    # judged by the course's classifier: partial credit for loading, digits and distance.
+    trained_generator_check("gan_project", points=4.0),
 ]
 
 # The checks that grade the training file: when both files are started, _better_of_both

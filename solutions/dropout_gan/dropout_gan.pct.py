@@ -38,6 +38,7 @@ from autograder.selfcheck import check
 from gan_course import default_device, is_grading
 from gan_course.data import mnist_dataset
 from gan_course.plots import format_loss, plot_losses, show_generated_and_real
+from gan_course.evaluate import Tracker, evaluate
 
 torch.manual_seed(0)  # reproducible weights, noise and batch order
 
@@ -509,6 +510,7 @@ if not is_grading():
 
     fixed_noise = torch.randn(64, latent_dim, device=device)  # the same z every epoch
     generator_epoch_losses, discriminator_epoch_losses = [], []
+    tracker = Tracker(every=200)  # digit shares and distance every 200 steps
     for epoch in range(1, n_epochs + 1):
         generator.train()        # dropout on while learning
         discriminator.train()
@@ -522,6 +524,7 @@ if not is_grading():
             generator_batch_losses.append(generator_step(
                 generator, discriminator, images.shape[0], gen_optimizer, loss_func, latent_dim,
                 device))
+            tracker.update(generator)
         generator_epoch_losses.append(np.mean(generator_batch_losses))
         discriminator_epoch_losses.append(np.mean(discriminator_batch_losses))
         print(f"epoch {epoch}: generator loss {format_loss(generator_epoch_losses[-1])}, "
@@ -535,3 +538,28 @@ if not is_grading():
     plot_losses({"generator, BCE(D(G(z)), 1)": generator_epoch_losses,
                  "discriminator, (real + fake) / 2": discriminator_epoch_losses},
                 xlabel="epoch", reference=float(np.log(2)), title="mean loss per epoch")
+    tracker.plot()
+
+# %% [markdown]
+# ## Did my GAN learn?
+#
+# `evaluate` draws 5000 samples from your trained generator and judges them with a small MNIST
+# classifier that ships with the course (`gan_course.classifier`, 99 % accurate on MNIST-test):
+#
+# * the **Fréchet distance** between your samples and MNIST-test in the classifier's feature
+#   space (real MNIST digits score about 3, noise about 2500; lower is better);
+# * each digit's **share** of the samples, and how many of the ten digits appear with at least
+#   2 %: a generator that makes only a few of them suffers from **mode collapse**;
+# * the share of samples the classifier recognises with a probability above 0.9 (blurry or
+#   unrecognisable samples lower it);
+# * a verdict in words, a grid of samples and a bar chart of the digit shares (both also saved
+#   in `evaluation/`).
+#
+# The cell also saves the generator's weights to `generator.pt`: from a terminal,
+# `python -m autograder evaluate dropout_gan .` evaluates them again (in a sandbox). Like the
+# training cell, this cell does not run while grading.
+
+# %% nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
+if not is_grading():
+    torch.save(generator.state_dict(), "generator.pt")  # the trained weights, for `autograder evaluate`
+    result = evaluate(generator)  # 5000 samples: prints the figures, shows the grid and the chart

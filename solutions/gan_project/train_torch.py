@@ -33,6 +33,7 @@ from torchvision.utils import make_grid, save_image
 from tqdm.auto import tqdm
 
 from gan_course import default_device
+from gan_course.evaluate import log_to_tensorboard
 from mnist import DEFAULT_WORKERS, mnist
 from models import DiscriminatorMLP, GeneratorMLP
 from utils import TensorBoardLogger
@@ -222,6 +223,8 @@ def generate_and_save(model: GAN, epoch: int, summary_writer: SummaryWriter, bat
     grid = make_grid(samples, nrow=8, pad_value=0.5)                   # (3, H, W)
     summary_writer.add_image("samples", grid, global_step=epoch)
     save_image(grid, os.path.join(summary_writer.log_dir, f"samples_epoch_{epoch:03d}.png"))
+    # Did it learn? Distance to MNIST, digit shares and their figures under "evaluation/" in TensorBoard.
+    log_to_tensorboard(summary_writer, model.generator, epoch)
 
 
 def interpolate_and_save(

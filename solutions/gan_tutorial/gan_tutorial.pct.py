@@ -30,8 +30,10 @@ from autograder.selfcheck import check
 from gan_course import is_grading
 from gan_course.data import mnist_dataset
 from gan_course.plots import plot_losses
+from gan_course.evaluate import Tracker, evaluate
 
 _ = torch.manual_seed(0)  # reproducible weights, noise and batch order
+tracker = Tracker(every=200)  # train() reports digit shares and distance every 200 steps
 
 # %% [markdown]
 # This notebook runs on a CPU, and faster on a GPU when there is one (on Google Colab: "Runtime"
@@ -310,6 +312,7 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
             g_optimizer.zero_grad()
             g_loss.backward()  # also leaves gradients in D; d_optimizer.zero_grad() clears them
             g_optimizer.step()  # updates the generator's weights only
+            tracker.update(generator)  # every 200 steps: which digits, how close to MNIST
 
             d_losses.append(d_loss.item())
             g_losses.append(g_loss.item())
@@ -376,6 +379,7 @@ if not is_grading():
 
     plot_losses({"discriminator": history["d_loss"], "generator": history["g_loss"]},
                 xlabel="epoch", title="mean loss per epoch")
+    tracker.plot()  # digit shares and distance during training: watch for mode collapse
 
 # %% [markdown]
 # ### Part (c)
@@ -449,3 +453,27 @@ if not is_grading():
 # - https://github.com/prcastro/pytorch-gan/blob/master/MNIST%20GAN.ipynb
 # - https://github.com/BeierZhu/GAN-MNIST-Pytorch
 # - https://pytorch.org/tutorials/beginner/dcgan_faces_tutorial.html
+
+# %% [markdown]
+# ## Did my GAN learn?
+#
+# `evaluate` draws 5000 samples from your trained generator and judges them with a small MNIST
+# classifier that ships with the course (`gan_course.classifier`, 99 % accurate on MNIST-test):
+#
+# * the **Fréchet distance** between your samples and MNIST-test in the classifier's feature
+#   space (real MNIST digits score about 3, noise about 2500; lower is better);
+# * each digit's **share** of the samples, and how many of the ten digits appear with at least
+#   2 %: a generator that makes only a few of them suffers from **mode collapse**;
+# * the share of samples the classifier recognises with a probability above 0.9 (blurry or
+#   unrecognisable samples lower it);
+# * a verdict in words, a grid of samples and a bar chart of the digit shares (both also saved
+#   in `evaluation/`).
+#
+# The cell also saves the generator's weights to `generator.pt`: from a terminal,
+# `python -m autograder evaluate gan_tutorial .` evaluates them again (in a sandbox). Like the
+# training cell, this cell does not run while grading.
+
+# %% nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
+if not is_grading():
+    torch.save(generator.state_dict(), "generator.pt")  # the trained weights, for `autograder evaluate`
+    result = evaluate(generator)  # 5000 samples: prints the figures, shows the grid and the chart

@@ -28,6 +28,7 @@ from autograder.selfcheck import check
 from gan_course import default_device, is_grading
 from gan_course.data import load_mnist
 from gan_course.plots import format_loss, plot_losses, show_generated_and_real
+from gan_course.evaluate import Tracker, evaluate
 
 torch.manual_seed(0)  # reproducible weights and noise
 np.random.seed(0)     # reproducible MNIST batches (sample_mnist draws with numpy)
@@ -450,6 +451,7 @@ if not is_grading():
 
     generator_losses, discriminator_losses = [], []
     progress = tqdm(range(1, N_STEPS + 1), desc="training")
+    tracker = Tracker(every=2000)  # digit shares and distance every 2000 steps
     for step in progress:
         # Generator: minimize -log D(G(z)).
         generator_losses.append(
@@ -457,6 +459,7 @@ if not is_grading():
         # Discriminator: maximize log D(x) + log(1 - D(G(z))).
         discriminator_losses.append(
             train_discriminator(BATCH_SIZE, opt_discriminator, generator, discriminator))
+        tracker.update(generator, step)
         if step % 100 == 0:
             progress.set_postfix(G=f"{np.mean(generator_losses[-100:]):.3f}",
                                  D=f"{np.mean(discriminator_losses[-100:]):.3f}")
@@ -472,4 +475,29 @@ if not is_grading():
     # The losses of single batches are noisy: the curves are running means over 1000 steps.
     plot_losses({"generator, -log D(G(z))": generator_losses,
                  "discriminator, BCE": discriminator_losses}, smooth=1000)
+    tracker.plot()
     plot_samples(generator, n=32)
+
+# %% [markdown]
+# ## Did my GAN learn?
+#
+# `evaluate` draws 5000 samples from your trained generator and judges them with a small MNIST
+# classifier that ships with the course (`gan_course.classifier`, 99 % accurate on MNIST-test):
+#
+# * the **Fréchet distance** between your samples and MNIST-test in the classifier's feature
+#   space (real MNIST digits score about 3, noise about 2500; lower is better);
+# * each digit's **share** of the samples, and how many of the ten digits appear with at least
+#   2 %: a generator that makes only a few of them suffers from **mode collapse**;
+# * the share of samples the classifier recognises with a probability above 0.9 (blurry or
+#   unrecognisable samples lower it);
+# * a verdict in words, a grid of samples and a bar chart of the digit shares (both also saved
+#   in `evaluation/`).
+#
+# The cell also saves the generator's weights to `generator.pt`: from a terminal,
+# `python -m autograder evaluate training_a_gan .` evaluates them again (in a sandbox). Like the
+# training cell, this cell does not run while grading.
+
+# %% nbgrader={"grade": false, "grade_id": "evaluate", "locked": true, "schema_version": 3, "solution": false}
+if not is_grading():
+    torch.save(generator.state_dict(), "generator.pt")  # the trained weights, for `autograder evaluate`
+    result = evaluate(generator)  # 5000 samples: prints the figures, shows the grid and the chart
