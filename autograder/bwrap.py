@@ -104,6 +104,10 @@ def command(child: list[str], files: dict[str, int], disk_mb: int, as_root: bool
           "--unshare-cgroup-try", "--die-with-parent", "--new-session")
     if not as_root:
         a.add("--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID))
+    size = str(disk_mb << 20)
+    # /tmp first: a checkout that lives below /tmp (an unpacked grader) is bound on top of it.
+    a.add("--perms", "1777", "--size", size, "--tmpfs", "/tmp")
+    a.dirs.add("/tmp")
     for path in read_only_paths():
         a.parents(path)
         a.add("--ro-bind", path, path)
@@ -119,9 +123,7 @@ def command(child: list[str], files: dict[str, int], disk_mb: int, as_root: bool
     # CUDA: the driver's device nodes (untested here: the course's CI has no GPU).
     for node in sorted(glob.glob("/dev/nvidia*")):
         a.add("--dev-bind", node, node)
-    size = str(disk_mb << 20)
-    a.add("--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-          "--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
+    a.add("--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
           "--perms", "0777", "--dir", WORK)
     made = {WORK}
     for name, fd in sorted(files.items()):
