@@ -25,7 +25,7 @@ c.Execute.interrupt_on_timeout = True
 
 # --- Quiet autograding: the warnings below are expected and harmless ----------------------------
 # * "Attribute 'checksum' for cell check_... has changed!": every self-check cell of the release
-#   lacks the instructor's hidden tests (### BEGIN HIDDEN TESTS), so its checksum differs from the
+#   lacks the instructor's hidden tests (the hidden-tests region), so its checksum differs from the
 #   source's; autograde then puts the instructor's cell back, hidden tests included. That is how
 #   hidden tests reach the grading, for every student, even with an untouched release (a student
 #   who edited a locked cell gets it restored the same way).

@@ -174,7 +174,8 @@ def sleeper() -> str:
 
     escape = ("subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
               if jail_available() else "")
-    return "import subprocess, time\n" + escape + "time.sleep(300)\n"
+    # Each top-level statement of a student's cell has its own 10 s limit: many short sleeps.
+    return "import subprocess, time\n" + escape + "time.sleep(8)\n" * 40
 
 
 def processes_in(folder: Path) -> set[int]:
@@ -257,7 +258,8 @@ def test_class_summary_after_a_batch(tmp_path, monkeypatch, capsys, release_resu
     assert main(["grade-all", "first_gan", str(subs), "--out", str(out)]) == 0
     terminal = capsys.readouterr().out
     assert "Class summary: 4 graded" in terminal
-    assert "mean 5.5, median 0, min 0, max 22" in terminal
+    full = reference_results("first_gan").score
+    assert f"mean {full / 4:.1f}, median 0, min 0, max {full:g}" in terminal
     assert "2 × get_generator_block builds the right layers [" in terminal, "failed most often"
     page = (out / "summary.html").read_text()
     assert (out / "summary.png").read_bytes().startswith(b"\x89PNG")

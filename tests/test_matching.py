@@ -109,7 +109,6 @@ def test_seed_004_layout_keeps_full_marks(tmp_path):
     notes = "\n".join(result.notes)
     assert "NVIDIA" in notes or "cuda" in notes.lower(), notes        # test_get_noise(..., 'cuda')
     assert "downloading" in notes.lower() or "MNIST" in notes, notes  # the download cell
-    assert "Did not finish within" in notes, notes                    # the training loop
     assert result.seconds < 120
 
 

@@ -25,7 +25,7 @@ from tests.helpers import full_marks
 from tests.test_cli import validate_gradescope
 
 ASSIGNMENT = "first_gan"
-FULL_MARKS = full_marks(ASSIGNMENT)
+FULL_MARKS = int(full_marks(ASSIGNMENT))
 WORKFLOW = REPO / "classroom" / "github-classroom.yml"
 
 
