@@ -303,7 +303,8 @@ def test_syntax_error_in_one_cell_keeps_credit_for_the_others(tmp_path, honest_s
     result = grade(A, sub, limits=FAST)
     checks = {c.name: c for c in result.checks}
     assert any("syntax error" in n and "get_noise" in n for n in result.notes), result.notes
-    assert not checks["get_noise"].passed and "`get_noise` was not defined when this check ran" in checks["get_noise"].message
+    message = checks["get_noise"].message
+    assert not checks["get_noise"].passed and "`get_noise` was not defined when this check ran" in message
     assert checks["get_generator_block_layers"].passed and checks["Discriminator_structure"].passed
     assert 0 < result.score < honest_score
 
