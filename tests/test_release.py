@@ -88,3 +88,21 @@ def test_strip_python_keeps_indentation_and_rejects_unbalanced_markers():
                                  "    raise NotImplementedError()\n")
     with pytest.raises(ValueError, match="unbalanced"):
         strip_python("x = 1\n### BEGIN SOLUTION\ny = 2\n")
+
+
+@pytest.mark.parametrize("assignment", ["first_gan", "gan_tutorial", "training_a_gan",
+                                        "dropout_gan", "gan_project"])
+def test_student_readme_points_match_the_checks(assignment):
+    """Each `| `part` | visible | hidden | total |` row of the student README is the grader's."""
+    groups: dict[str, list[float]] = {}
+    for c in load_checks(assignment):
+        v, h = groups.setdefault(c.group, [0.0, 0.0])
+        groups[c.group] = [v + c.points, h] if c.visibility == "visible" else [v, h + c.points]
+    text = (SOLUTIONS / assignment / "README.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| *([0-9.]+) *\| *([0-9.]+) *\| *([0-9.]+) *\|$", text, re.M)
+    assert rows, f"{assignment}/README.md has no table of points per part"
+    for name, v, h, t in rows:
+        assert name in groups, f"README row {name} is no group of {assignment}'s checks"
+        want = groups[name]
+        assert [float(v), float(h), float(t)] == [want[0], want[1], sum(want)], (name, want)
+    assert {name for name, *_ in rows} == set(groups), "every part has its row"
