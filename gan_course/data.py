@@ -1,11 +1,13 @@
 """MNIST for every assignment: find the four official files, check them, decode them.
 
-Students need two functions::
+Students need two functions and, for fast training, one class::
 
-    from gan_course.data import load_mnist, mnist_dataset
+    from gan_course.data import DeviceBatches, load_mnist, mnist_dataset
     images, labels = load_mnist("train")      # uint8 (60000, 28, 28) in 0..255, int64 (60000,)
     dataset = mnist_dataset("train", value_range=(-1.0, 1.0))
     # TensorDataset: float32 images (N, 1, 28, 28) scaled into value_range, int64 labels (N,)
+    batches = DeviceBatches(dataset, batch_size=128, device="cuda")
+    # like DataLoader(dataset, batch_size=128, shuffle=True), with all of MNIST kept on the GPU
 
 Where the files are looked for, in this order (the first one that is set wins, and only that
 folder is searched):
@@ -42,6 +44,7 @@ from torch.utils.data import TensorDataset
 from gan_course import is_grading
 
 __all__ = [
+    "DeviceBatches",
     "MNIST_FILES",
     "MNISTError",
     "REPO_DATA_DIR",
@@ -446,3 +449,53 @@ def mnist_dataset(
     images, labels = load_mnist(split, root)
     x = images.to(torch.float32).div_(255).mul_(hi - lo).add_(lo).unsqueeze(1)   # (N, 1, 28, 28)
     return TensorDataset(x, labels)
+
+
+# --------------------------------------------------------------------------------------------
+# Batches that stay on the training device
+# --------------------------------------------------------------------------------------------
+
+class DeviceBatches:
+    """Shuffled minibatches of a ``TensorDataset`` whose tensors live on the training device.
+
+    A drop-in for ``DataLoader(dataset, batch_size, shuffle=True)`` in a training loop::
+
+        for images, labels in DeviceBatches(dataset, 128, device):   # (B, 1, 28, 28), (B,)
+            ...
+
+    Why: a ``DataLoader`` builds every batch on the CPU, one image at a time, and copies it to the
+    GPU: for networks as small as these that costs more than the training step itself. MNIST is
+    small (60,000 x 784 float32 = 188 MB), so it can be copied to the device **once**; then a
+    batch is one indexing operation on the device, with no copy and no Python loop over images.
+    On a CPU it is also faster than a ``DataLoader`` (no per-image collation).
+
+    Every pass (epoch) visits each image once in a new random order (``torch.randperm``, drawn
+    from the global random state, so ``torch.manual_seed`` makes it repeatable). The last batch
+    is smaller when ``len(dataset)`` is not a multiple of ``batch_size``, as with a ``DataLoader``;
+    ``drop_last=True`` skips it. ``len(batches)`` is the number of batches per pass.
+    """
+
+    def __init__(self, dataset: TensorDataset, batch_size: int, device: torch.device | str = "cpu",
+                 shuffle: bool = True, drop_last: bool = False):
+        if not isinstance(dataset, TensorDataset):
+            raise TypeError(f"DeviceBatches needs a TensorDataset (such as mnist_dataset(...)), got "
+                            f"{type(dataset).__name__}; use a DataLoader for other datasets")
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
+        self.device = torch.device(device)
+        self.tensors = tuple(t.to(self.device) for t in dataset.tensors)  # one copy, kept on the device
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+
+    def __len__(self) -> int:
+        n = len(self.tensors[0])
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.tensors[0])
+        # The order lives on the device too: indexing with it gathers a batch there.
+        order = torch.randperm(n, device=self.device) if self.shuffle else torch.arange(n, device=self.device)
+        for k in range(len(self)):
+            index = order[k * self.batch_size:(k + 1) * self.batch_size]   # (B,)
+            yield tuple(t[index] for t in self.tensors)                    # (B, 1, 28, 28), (B,)
