@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from autograder.selfcheck import check
 from gan_course import default_device, is_grading
-from gan_course.data import mnist_dataset
+from gan_course.data import DeviceBatches, mnist_dataset
 from gan_course.plots import format_loss, plot_losses, show_generated_and_real
 from gan_course.evaluate import Tracker, evaluate
 
@@ -268,23 +268,40 @@ score
 # * `criterion`: the loss function
 # * `z_dim`: the dimension of the noise vector
 # * `batch_size`: the number of images per forward/backward pass
-# * `lr`: the learning rate
+# * `lr`, `betas`: Adam's learning rate and averaging factors
 # * `device`: where the networks run: a GPU (CUDA) when there is one, else the CPU
 #
-# and MNIST as tensors in a DataLoader.
+# and MNIST, in batches.
+#
+# **Where this departs from the original assignment.** It used `lr = 0.00001` with Adam's default
+# `betas = (0.9, 0.999)` for 200 epochs. With `lr = 0.0002` and `beta1 = 0.5` (the recipe of the
+# DCGAN paper, Radford et al. 2015) the same networks make recognisable digits about ten times
+# sooner: a lower `beta1` lets each player react faster to the other's last move.
+#
+# **The data path.** The usual way to feed a network is a `DataLoader`:
+# `DataLoader(dataset, batch_size=batch_size, shuffle=True)` builds each batch on the CPU and the
+# loop copies it to the GPU with `.to(device)`. For networks as small as these, that copy and the
+# Python work behind it take longer than the training step itself. MNIST is small (60,000 x 784
+# floats, 188 MB), so `DeviceBatches` copies it to the device **once** and then cuts shuffled
+# batches there: the same `for real, _ in dataloader:` loop, several times faster on a GPU (and a
+# little faster on a CPU). Both give batches of `(image (1, 28, 28) in [0, 1], label)`.
 
 # %% nbgrader={"grade": false, "grade_id": "parameters", "locked": true, "schema_version": 3, "solution": false}
 criterion = nn.BCEWithLogitsLoss()
 z_dim = 64
 batch_size = 128
-lr = 0.00001
+lr = 0.0002            # the seed: 0.00001 (see above)
+betas = (0.5, 0.999)   # the seed: Adam's default (0.9, 0.999)
 device = default_device()
 
 REAL_LABEL = 1.0  # the discriminator's target for real images
 FAKE_LABEL = 0.0  # ... and for generated ones
 
 # MNIST as (image (1, 28, 28) in [0, 1], label) pairs, like torchvision's ToTensor.
-dataloader = DataLoader(mnist_dataset("train"), batch_size=batch_size, shuffle=True)
+dataset = mnist_dataset("train")
+dataloader = DeviceBatches(dataset, batch_size, device=device)  # kept on `device`, shuffled
+# The same batches the usual way (copied from the CPU every step):
+# dataloader = DataLoader(dataset, batch_size=batch_size, shuffle=True)
 
 # %% [markdown]
 # The training settings are yours to change (the grader does not use this cell):
@@ -309,9 +326,9 @@ display_step = len(dataloader)  # steps between pictures: one epoch (469 batches
 
 # %% nbgrader={"grade": false, "grade_id": "models", "locked": true, "schema_version": 3, "solution": false}
 gen = Generator(z_dim).to(device)
-gen_opt = torch.optim.Adam(gen.parameters(), lr=lr)
+gen_opt = torch.optim.Adam(gen.parameters(), lr=lr, betas=betas)
 disc = Discriminator().to(device)
-disc_opt = torch.optim.Adam(disc.parameters(), lr=lr)
+disc_opt = torch.optim.Adam(disc.parameters(), lr=lr, betas=betas)
 
 # %% [markdown]
 # Before training, write the functions that compute the discriminator's loss and the
@@ -473,17 +490,21 @@ score
 # %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
 if not is_grading():
     cur_step = 0
-    mean_generator_loss = 0
-    mean_discriminator_loss = 0
+    # The running sums stay on the device: reading a GPU number (.item()) makes Python wait for
+    # the GPU, so the loop reads them only every display_step steps.
+    mean_generator_loss = torch.zeros((), device=device)
+    mean_discriminator_loss = torch.zeros((), device=device)
+    step_losses = []  # (2,) tensors [generator, discriminator] of the steps since the last display
+    generator_losses, discriminator_losses = [], []  # one float per step, for the curves
     test_generator = True  # Whether the generator should be tested
+    weights_unchanged = torch.zeros((), dtype=torch.bool, device=device)  # any step without change?
     error = False
-    generator_losses, discriminator_losses = [], []  # one value per step, for the curves
-    tracker = Tracker(every=500)  # digit shares and distance every 500 steps
+    tracker = Tracker(every=display_step)  # digit shares and distance at every display
     for epoch in range(n_epochs):
-        # Dataloader returns the batches
-        for real, _ in tqdm(dataloader):
+        # DeviceBatches (or a DataLoader) returns the batches
+        for real, _ in tqdm(dataloader, desc=f"epoch {epoch + 1}/{n_epochs}", leave=False):
             cur_batch_size = len(real)
-            real = real.view(cur_batch_size, -1).to(device)  # (n, 784)
+            real = real.view(cur_batch_size, -1).to(device)  # (n, 784); already there: no copy
 
             ### Update discriminator ###
             disc_loss = update_discriminator(
@@ -498,36 +519,37 @@ if not is_grading():
             gen_loss = update_generator(gen, disc, gen_opt, criterion, cur_batch_size, z_dim, device)
 
             # For testing purposes, to check that your code changes the generator weights
+            # (recorded on the device here, reported at the next display)
             if test_generator:
-                try:
-                    assert lr > 0.0000002 or (
-                        gen.gen[0][0].weight.grad.abs().max() < 0.0005 and epoch == 0
-                    )
-                    assert torch.any(gen.gen[0][0].weight.detach().clone() != old_generator_weights)
-                except AssertionError:
-                    error = True
-                    print("Runtime tests have failed")
+                weights_unchanged |= (gen.gen[0][0].weight.detach() == old_generator_weights).all()
 
             # Keep track of the average discriminator and generator losses
-            mean_discriminator_loss += disc_loss.item() / display_step
-            mean_generator_loss += gen_loss.item() / display_step
-            generator_losses.append(gen_loss.item())
-            discriminator_losses.append(disc_loss.item())
+            mean_discriminator_loss += disc_loss.detach() / display_step
+            mean_generator_loss += gen_loss.detach() / display_step
+            step_losses.append(torch.stack([gen_loss.detach(), disc_loss.detach()]))
 
             cur_step += 1
+            tracker.update(gen, cur_step)  # digit shares and distance, every display_step steps
 
             ### Visualization code ###
             if cur_step % display_step == 0:  # after every display_step steps
+                if test_generator and bool(weights_unchanged):
+                    error = True
+                    print("Runtime tests have failed: a generator update left the generator's "
+                          "weights unchanged")
+                g_values, d_values = torch.stack(step_losses).T.tolist()  # waits for the GPU once
+                generator_losses += g_values
+                discriminator_losses += d_values
+                step_losses = []
                 print(
                     f"Epoch {epoch}, step {cur_step}: generator loss "
-                    f"{format_loss(mean_generator_loss)}, discriminator loss "
-                    f"{format_loss(mean_discriminator_loss)}"
+                    f"{format_loss(mean_generator_loss.item())}, discriminator loss "
+                    f"{format_loss(mean_discriminator_loss.item())}"
                 )
                 fake = gen(get_noise(cur_batch_size, z_dim, device=device))  # (n, 784)
                 show_generated_and_real(fake, real, title=f"epoch {epoch}, step {cur_step}")
-                mean_generator_loss = 0
-                mean_discriminator_loss = 0
-            tracker.update(gen, cur_step)  # digit shares and distance, every 500 steps
+                mean_generator_loss.zero_()
+                mean_discriminator_loss.zero_()
 
     # The losses of single batches are noisy: the curves are running means over 100 steps.
     plot_losses({"generator": generator_losses, "discriminator": discriminator_losses},

@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 from autograder.selfcheck import check
 from gan_course import is_grading
 from gan_course.data import mnist_dataset
-from gan_course.plots import plot_losses
+from gan_course.plots import plot_losses, show_generated_and_real
 from gan_course.evaluate import Tracker, evaluate
 
 _ = torch.manual_seed(0)  # reproducible weights, noise and batch order
@@ -267,7 +267,9 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
         # put the generator/discriminator in training mode
         generator.train()
         discriminator.train()
-        d_losses, g_losses = [], []  # the loss of each minibatch of this epoch
+        # The loss of each minibatch of this epoch, kept as tensors on the device: reading a GPU
+        # number (.item()) makes Python wait for the GPU, so we read them once per epoch.
+        d_losses, g_losses = [], []
 
         for images, _ in tqdm(train_loader, desc=f"epoch {epoch + 1}/{num_epochs}", leave=False):
             images = images.to(device)  # (N, 1, 28, 28) real images in [0, 1]
@@ -314,11 +316,11 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
             g_optimizer.step()  # updates the generator's weights only
             tracker.update(generator)  # every 200 steps: which digits, how close to MNIST
 
-            d_losses.append(d_loss.item())
-            g_losses.append(g_loss.item())
+            d_losses.append(d_loss.detach())  # () tensors, no wait for the GPU
+            g_losses.append(g_loss.detach())
 
-        history["d_loss"].append(sum(d_losses) / len(d_losses))
-        history["g_loss"].append(sum(g_losses) / len(g_losses))
+        history["d_loss"].append(torch.stack(d_losses).mean().item())  # the epoch's mean, a float
+        history["g_loss"].append(torch.stack(g_losses).mean().item())
 
         # Report the scores of the last minibatch: D's mean probability for real and fake images
         scores = torch.sigmoid(d_outputs.detach())  # (2N,) probabilities that each image is real
@@ -328,18 +330,14 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
         print(f"Epoch [{epoch + 1}/{num_epochs}], d_loss: {d_loss.item():.4f}, "
               f"g_loss: {g_loss.item():.4f}, D(x): {real_score:.2f}, D(G(z)): {fake_score:.2f}")
 
-        # Plot images generated from the 16 noise vectors
+        # Plot images generated from the 16 noise vectors, beside 16 real ones
         generator.eval()
         discriminator.eval()
         with torch.no_grad():
             test_images = generator(test_noise).cpu()  # (16, 1, 28, 28)
-        figure = plt.figure(figsize=(9, 3))
-        for k in range(num_test_samples):
-            plt.subplot(2, 8, k + 1)
-            plt.imshow(test_images[k].numpy().reshape(28, 28), cmap="Greys")
-            plt.axis("off")
-        plt.show()
-        plt.close(figure)
+        show_generated_and_real(test_images, images[:num_test_samples],
+                                title=f"epoch {epoch + 1}/{num_epochs}: the same 16 noise vectors",
+                                num_images=num_test_samples, nrow=8)
 
     return history
 
@@ -368,6 +366,7 @@ score
 FULL_RUN_EPOCHS = 20       # what part (b) asks for (a GPU: a few minutes)
 QUICK_CPU_RUN_EPOCHS = 3   # a quick run on a CPU (a few minutes); then run the full one
 num_epochs = FULL_RUN_EPOCHS if torch.cuda.is_available() else QUICK_CPU_RUN_EPOCHS
+learning_rate = 0.0002     # Adam's step size, for both networks (part (b) of the seed)
 
 # %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
 if not is_grading():
@@ -375,7 +374,7 @@ if not is_grading():
     generator = Generator()
 
     device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    history = train(generator, discriminator, device, lr=0.0002, num_epochs=num_epochs)
+    history = train(generator, discriminator, device, lr=learning_rate, num_epochs=num_epochs)
 
     plot_losses({"discriminator": history["d_loss"], "generator": history["g_loss"]},
                 xlabel="epoch", title="mean loss per epoch")

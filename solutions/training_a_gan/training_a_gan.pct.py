@@ -434,6 +434,7 @@ def plot_samples(generator: nn.Module, n: int = 16) -> None:
 # %% nbgrader={"grade": false, "grade_id": "hyperparameters", "locked": true, "schema_version": 3, "solution": false}
 BATCH_SIZE = 100       # Nbatch: real images and fake images per step (each)
 LEARNING_RATE = 1e-4   # Adam's step size, for both networks
+BETAS = (0.9, 0.999)   # Adam's averaging factors
 device = default_device()  # CUDA when it is available, otherwise the CPU
 
 # %% nbgrader={"grade": false, "grade_id": "settings", "locked": false, "schema_version": 3, "solution": false}
@@ -446,8 +447,8 @@ PLOT_EVERY = max(1, N_STEPS // 10)  # ten pictures per run, whatever its length
 if not is_grading():
     generator = make_generator().to(device)
     discriminator = make_discriminator().to(device)
-    opt_generator = torch.optim.Adam(generator.parameters(), lr=LEARNING_RATE)
-    opt_discriminator = torch.optim.Adam(discriminator.parameters(), lr=LEARNING_RATE)
+    opt_generator = torch.optim.Adam(generator.parameters(), lr=LEARNING_RATE, betas=BETAS)
+    opt_discriminator = torch.optim.Adam(discriminator.parameters(), lr=LEARNING_RATE, betas=BETAS)
 
     generator_losses, discriminator_losses = [], []
     progress = tqdm(range(1, N_STEPS + 1), desc="training")
