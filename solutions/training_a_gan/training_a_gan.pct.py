@@ -421,32 +421,38 @@ def plot_samples(generator: nn.Module, n: int = 16) -> None:
 
 
 # %% [markdown]
-# The settings: train for ~200k steps with batch size `100` (100 real and 100 fake images) and
-# learning rate `1e-4`. If everything is implemented correctly this produces fairly good-looking
-# MNIST images. It might take ~50k steps or so before things look recognizable, so be patient:
-# on a GPU the whole run takes a few minutes, on a laptop CPU expect roughly half an hour.
+# The settings: batch size `100` (100 real and 100 fake images) and learning rate `1e-4`, for
+# both networks, as in the original assignment.
+#
+# **Where this departs from the original assignment.** It suggested networks of width 100 and
+# about 200k steps ("it might take ~50k steps or so before things look recognizable"). Measured
+# with the course's evaluator (`docs/benchmarks.md`), width-100 networks still made one grey
+# blob after 14,000 steps; with `HIDDEN = 256` (the same functions, `hidden=256`) the samples
+# show most of the ten digits after about 12,000 steps. The full run below is shorter than the
+# original 200k steps for the same reason; train longer if you have the time. A larger learning
+# rate (`2e-4`, with `beta1 = 0.5`) is tempting but made the generator collapse to one image here.
 #
 # The length of the run is yours to set in the cell after the next one (the grader does not use
-# it): on a CPU start with the quick run, 10,000 steps, to see that everything works. You can
-# also stop the training at any time (Kernel → Interrupt): the networks keep what they have
-# learnt, and `plot_samples(generator)` in a new cell shows it.
+# it). You can also stop the training at any time (Kernel → Interrupt): the networks keep what
+# they have learnt, and `plot_samples(generator)` in a new cell shows it.
 
 # %% nbgrader={"grade": false, "grade_id": "hyperparameters", "locked": true, "schema_version": 3, "solution": false}
 BATCH_SIZE = 100       # Nbatch: real images and fake images per step (each)
 LEARNING_RATE = 1e-4   # Adam's step size, for both networks
 BETAS = (0.9, 0.999)   # Adam's averaging factors
+HIDDEN = 256           # width of every hidden layer, in both networks (the seed: 100)
 device = default_device()  # CUDA when it is available, otherwise the CPU
 
 # %% nbgrader={"grade": false, "grade_id": "settings", "locked": false, "schema_version": 3, "solution": false}
-FULL_RUN_STEPS = 200_000      # the full run (a GPU: a few minutes)
-QUICK_CPU_RUN_STEPS = 10_000  # a quick run on a CPU: digit shapes start to appear
+FULL_RUN_STEPS = 60_000       # the full run (a GPU: a few minutes)
+QUICK_CPU_RUN_STEPS = 30_000  # a quick run on a CPU: digit shapes start to appear
 N_STEPS = FULL_RUN_STEPS if device.type == "cuda" else QUICK_CPU_RUN_STEPS
 PLOT_EVERY = max(1, N_STEPS // 10)  # ten pictures per run, whatever its length
 
 # %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
 if not is_grading():
-    generator = make_generator().to(device)
-    discriminator = make_discriminator().to(device)
+    generator = make_generator(hidden=HIDDEN).to(device)
+    discriminator = make_discriminator(hidden=HIDDEN).to(device)
     opt_generator = torch.optim.Adam(generator.parameters(), lr=LEARNING_RATE, betas=BETAS)
     opt_discriminator = torch.optim.Adam(discriminator.parameters(), lr=LEARNING_RATE, betas=BETAS)
 
