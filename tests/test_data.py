@@ -505,3 +505,61 @@ def test_stand_in_also_under_nbgrader(monkeypatch):
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     images, labels = load_mnist("train")
     assert images.shape == (1024, 28, 28) and labels.shape == (1024,)
+
+
+# --------------------------------------------------------------------------------------------
+# DeviceBatches: the data path that keeps MNIST on the training device
+# --------------------------------------------------------------------------------------------
+
+def _numbered(n: int) -> torch.utils.data.TensorDataset:
+    """n "images" whose single pixel is their index, with the index as label."""
+    index = torch.arange(n)
+    return torch.utils.data.TensorDataset(index.float().view(n, 1, 1, 1), index)
+
+
+@pytest.mark.parametrize("n, batch, drop_last, sizes", [
+    (10, 4, False, [4, 4, 2]),   # like a DataLoader: a smaller last batch
+    (10, 4, True, [4, 4]),       # drop_last skips it
+    (8, 4, False, [4, 4]),
+    (3, 8, False, [3]),
+])
+def test_device_batches_sizes_like_a_dataloader(n, batch, drop_last, sizes):
+    from gan_course.data import DeviceBatches
+    batches = DeviceBatches(_numbered(n), batch, drop_last=drop_last)
+    got = [len(images) for images, _ in batches]
+    assert got == sizes and len(batches) == len(sizes)
+
+
+def test_device_batches_each_pass_is_a_new_permutation():
+    from gan_course.data import DeviceBatches
+    batches = DeviceBatches(_numbered(100), 7)
+    torch.manual_seed(0)
+    passes = []
+    for _ in range(2):
+        images, labels = zip(*batches)
+        seen = torch.cat(labels)
+        assert sorted(seen.tolist()) == list(range(100))             # every image once per pass
+        assert torch.equal(torch.cat(images).view(-1).long(), seen)  # images stay with their labels
+        passes.append(seen)
+    assert not torch.equal(passes[0], passes[1])                       # shuffled anew each pass
+    torch.manual_seed(0)
+    assert torch.equal(torch.cat([labels for _, labels in batches]), passes[0])  # seeded: repeatable
+
+
+def test_device_batches_without_shuffle_keep_the_order_and_the_device():
+    from gan_course.data import DeviceBatches
+    batches = DeviceBatches(_numbered(5), 2, device="cpu", shuffle=False)
+    labels = [label.tolist() for _, label in batches]
+    assert labels == [[0, 1], [2, 3], [4]]
+    assert all(images.device.type == "cpu" for images, _ in batches)
+
+
+@pytest.mark.parametrize("dataset, batch, message", [
+    ([1, 2, 3], 2, "needs a TensorDataset"),
+    (None, 0, "batch_size must be at least 1"),
+])
+def test_device_batches_bad_input_is_named(dataset, batch, message):
+    from gan_course.data import DeviceBatches
+    dataset = _numbered(4) if dataset is None else dataset
+    with pytest.raises((TypeError, ValueError), match=message):
+        DeviceBatches(dataset, batch)
