@@ -536,7 +536,7 @@ def test_device_batches_each_pass_is_a_new_permutation():
     torch.manual_seed(0)
     passes = []
     for _ in range(2):
-        images, labels = zip(*batches)
+        images, labels = zip(*batches, strict=True)
         seen = torch.cat(labels)
         assert sorted(seen.tolist()) == list(range(100))             # every image once per pass
         assert torch.equal(torch.cat(images).view(-1).long(), seen)  # images stay with their labels
