@@ -20,6 +20,7 @@ from autograder.checks import load_checks
 from autograder.grade import grade, spec
 from autograder.paths import release_dir, solution_dir
 from autograder.report import Result
+from gan_course.data import DeviceBatches
 
 
 def full_marks(assignment: str) -> float:
@@ -92,6 +93,7 @@ def tiny_data_module(n: int = 300) -> types.ModuleType:
         return TensorDataset(x, labels)
 
     module.load_mnist, module.mnist_dataset = load_mnist, mnist_dataset
+    module.DeviceBatches = DeviceBatches  # the real batch iterator, over the stand-in images
     return module
 
 
