@@ -520,6 +520,10 @@ if not is_grading():
                 mean_generator_loss.zero_()
                 mean_discriminator_loss.zero_()
 
+    if step_losses:  # the steps after the last display: keep them for the curves too
+        g_values, d_values = torch.stack(step_losses).T.tolist()
+        generator_losses += g_values
+        discriminator_losses += d_values
     # The losses of single batches are noisy: the curves are running means over 100 steps.
     plot_losses({"generator": generator_losses, "discriminator": discriminator_losses},
                 smooth=100)
