@@ -463,8 +463,7 @@ if not is_grading():
     # the GPU, so the loop reads them only every display_step steps.
     mean_generator_loss = torch.zeros((), device=device)
     mean_discriminator_loss = torch.zeros((), device=device)
-    step_losses = []  # (2,) tensors [generator, discriminator] of the steps since the last display
-    generator_losses, discriminator_losses = [], []  # one float per step, for the curves
+    step_losses = []  # one (2,) tensor [generator, discriminator] per step, for the curves
     test_generator = True  # Whether the generator should be tested
     weights_unchanged = torch.zeros((), dtype=torch.bool, device=device)  # any step without change?
     error = False
@@ -506,10 +505,6 @@ if not is_grading():
                     error = True
                     print("Runtime tests have failed: a generator update left the generator's "
                           "weights unchanged")
-                g_values, d_values = torch.stack(step_losses).T.tolist()  # waits for the GPU once
-                generator_losses += g_values
-                discriminator_losses += d_values
-                step_losses = []
                 print(
                     f"Epoch {epoch}, step {cur_step}: generator loss "
                     f"{format_loss(mean_generator_loss.item())}, discriminator loss "
@@ -520,10 +515,8 @@ if not is_grading():
                 mean_generator_loss.zero_()
                 mean_discriminator_loss.zero_()
 
-    if step_losses:  # the steps after the last display: keep them for the curves too
-        g_values, d_values = torch.stack(step_losses).T.tolist()
-        generator_losses += g_values
-        discriminator_losses += d_values
+    # One float per step, read from the device once, after the run.
+    generator_losses, discriminator_losses = torch.stack(step_losses).T.tolist() if step_losses else ([], [])
     # The losses of single batches are noisy: the curves are running means over 100 steps.
     plot_losses({"generator": generator_losses, "discriminator": discriminator_losses},
                 smooth=100)
