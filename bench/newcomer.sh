@@ -23,17 +23,20 @@ log venv
 python -m venv .venv && source .venv/bin/activate
 
 log install-cpu-wheels
-# The README's CPU-only route. Without internet to download.pytorch.org it fails; the default
-# route below then installs the build that pip finds.
+# The README's CPU-only route, then its check that torch and torchvision import together. Where
+# download.pytorch.org cannot be reached (this project's machines), pip finds other builds or
+# none; the default route below then replaces them in a new environment.
 if pip install --quiet torch torchvision --index-url https://download.pytorch.org/whl/cpu \
-        --timeout 20 --retries 0; then
-    echo "cpu wheel index: installed"
+        --timeout 20 --retries 0 && pip install --quiet -r requirements.txt \
+        && python -c "import torch, torchvision; print('cpu route:', torch.__version__, torchvision.__version__)"; then
+    echo "cpu route: works"
 else
-    echo "cpu wheel index: not reachable from this machine; falling back to the default install"
+    echo "cpu route: failed (above); the default install instead, in a new environment"
+    deactivate; rm -rf .venv; python -m venv .venv && source .venv/bin/activate
+    log install-requirements
+    pip install --quiet -r requirements.txt || exit 1
+    python -c "import torch, torchvision; print('default route:', torch.__version__, torchvision.__version__)" || exit 1
 fi
-
-log install-requirements
-pip install --quiet -r requirements.txt || exit 1
 du -sh .venv | sed 's/^/venv size: /'
 
 log notebook

@@ -1,0 +1,91 @@
+"""One training step recorded as a CUDA graph and replayed: the step without Python's overhead.
+
+The course's networks are tiny. On a GPU, one training step of ``first_gan`` is some three
+hundred small kernels, each launched by a line of Python, and the GPU spends most of the step
+waiting for the next launch. A CUDA graph records those launches once and replays them all with
+one call, so a step costs one launch. Measured on an NVIDIA H200 (``bench/step_overhead.py``):
+about 140 steps/s step by step, about 900 replayed (docs/benchmarks.md). On a CPU there is
+nothing to gain, and :func:`capture` gives the step back as it is.
+
+Usage, in a training loop (the notebook's training cell does exactly this)::
+
+    def train_step(real):                 # real: (n, 784) on the device
+        disc_loss = update_discriminator(...)
+        gen_loss = update_generator(...)
+        return gen_loss.detach(), disc_loss.detach()
+
+    train_step = capture(train_step, first_batch)    # first_batch: one (n, 784) batch
+    for real, _ in batches:
+        gen_loss, disc_loss = train_step(real)       # replays the graph on a GPU
+
+What the step must do to be captured (the notebooks' steps do all of it):
+
+* keep every tensor on the GPU: no ``.item()``, ``.cpu()``, ``print`` of a tensor, or tensor
+  made on the CPU and moved (``torch.randn(n, z).to(device)``);
+* use optimizers made with ``capturable=True`` (``torch.optim.Adam(..., capturable=True)``);
+* have fixed shapes: a batch of another shape (the smaller last batch of an epoch) is run step
+  by step instead, which is correct, only slower.
+
+If the step cannot be captured, :func:`capture` says why in one line and gives the step back as
+it is: training is the same, only slower. The graph's outputs are the same tensors at every
+replay, overwritten by the next one: use them (``torch.stack``, ``+=``, ``.item()``) before the
+next step, as a training loop does. Recording runs the step a few times on the example batch
+(``warmup``) so the optimizers' state exists before the graph is made; those steps train too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+__all__ = ["capture"]
+
+
+def capture(step: Callable, *example: torch.Tensor, warmup: int = 3) -> Callable:
+    """Return ``step`` recorded as a CUDA graph when ``example`` lies on a GPU, else ``step``.
+
+    Parameters:
+        step: a function of tensors (one training step) that returns a tensor or a tuple of them
+        example: tensors of the shapes, dtypes and device that ``step`` will be called with
+        warmup: how many times ``step`` runs on ``example`` before it is recorded
+    Returns:
+        a function with the signature of ``step``: on inputs shaped like ``example`` it copies
+        them into the graph's inputs and replays the graph; on others it calls ``step``.
+    """
+    if not example or not all(isinstance(t, torch.Tensor) and t.is_cuda for t in example):
+        return step                                    # a CPU (or no tensors): nothing to gain
+    inputs = [t.detach().clone() for t in example]     # the graph reads its inputs from here
+
+    # Warm-up on a side stream, as CUDA graphs require: it makes the optimizers' state and
+    # lets cuDNN/cuBLAS pick their kernels before anything is recorded.
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(warmup):
+            step(*inputs)
+    torch.cuda.current_stream().wait_stream(side)
+
+    graph = torch.cuda.CUDAGraph()
+    try:
+        with torch.cuda.graph(graph):
+            outputs = step(*inputs)                    # recorded, not run
+    except Exception as error:  # noqa: BLE001  (any reason: say it, and train step by step)
+        torch.cuda.synchronize()
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"The training step could not be recorded as a CUDA graph ({reason}); "
+              "training goes on step by step (the same training, slower). "
+              "See gan_course/cuda_graph.py for what a recorded step must do.")
+        return step
+    signature = [(t.shape, t.dtype, t.device) for t in inputs]
+
+    def replay(*batch: torch.Tensor):
+        if [(t.shape, t.dtype, t.device) for t in batch] != signature:
+            return step(*batch)                        # another shape (the last, smaller batch)
+        for graph_input, value in zip(inputs, batch, strict=True):
+            graph_input.copy_(value)
+        graph.replay()
+        return outputs
+
+    replay.graph = graph                               # for inspection: replay.graph.replay()
+    return replay
