@@ -58,25 +58,33 @@ def capture(step: Callable, *example: torch.Tensor, warmup: int = 3) -> Callable
     inputs = [t.detach().clone() for t in example]     # the graph reads its inputs from here
 
     # Warm-up on a side stream, as CUDA graphs require: it makes the optimizers' state and
-    # lets cuDNN/cuBLAS pick their kernels before anything is recorded.
+    # lets cuDNN/cuBLAS pick their kernels before anything is recorded. The last warm-up step
+    # runs with CUDA's sync debugging set to raise, so a step that waits for the GPU (.item(),
+    # .cpu(), a CPU tensor copied in) is found here, before any recording starts.
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
+    problem = None
     with torch.cuda.stream(side):
-        for _ in range(warmup):
+        for _ in range(max(warmup - 1, 0)):
             step(*inputs)
+        problem = _host_wait(step, inputs)
     torch.cuda.current_stream().wait_stream(side)
+    if problem is not None:
+        return _step_by_step(step, problem)
 
+    device = inputs[0].device
+    generator = torch.cuda.default_generators[device.index or 0]
+    saved = generator.clone_state()                    # to undo a failed recording (see below)
     graph = torch.cuda.CUDAGraph()
     try:
         with torch.cuda.graph(graph):
             outputs = step(*inputs)                    # recorded, not run
     except Exception as error:  # noqa: BLE001  (any reason: say it, and train step by step)
+        # A recording that broke off leaves the random generator expecting a graph: give it
+        # back its state from before, so torch.randn works again outside a graph.
+        generator.graphsafe_set_state(saved)
         torch.cuda.synchronize()
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"The training step could not be recorded as a CUDA graph ({reason}); "
-              "training goes on step by step (the same training, slower). "
-              "See gan_course/cuda_graph.py for what a recorded step must do.")
-        return step
+        return _step_by_step(step, error)
     signature = [(t.shape, t.dtype, t.device) for t in inputs]
 
     def replay(*batch: torch.Tensor):
@@ -89,3 +97,27 @@ def capture(step: Callable, *example: torch.Tensor, warmup: int = 3) -> Callable
 
     replay.graph = graph                               # for inspection: replay.graph.replay()
     return replay
+
+
+def _host_wait(step: Callable, inputs: list[torch.Tensor]) -> Exception | None:
+    """Run one step with CUDA's sync debugging set to raise; the error if the step waits."""
+    mode = torch.cuda.get_sync_debug_mode()
+    torch.cuda.set_sync_debug_mode("error")
+    try:
+        step(*inputs)
+    except RuntimeError as error:
+        if "synchroniz" not in str(error):
+            raise                                      # a real bug of the step: show it as it is
+        return error
+    finally:
+        torch.cuda.set_sync_debug_mode(mode)
+    return None
+
+
+def _step_by_step(step: Callable, error: Exception) -> Callable:
+    text = str(error).strip()
+    reason = text.splitlines()[0] if text else type(error).__name__
+    print(f"The training step could not be recorded as a CUDA graph ({reason}); "
+          "training goes on step by step (the same training, slower). "
+          "See gan_course/cuda_graph.py for what a recorded step must do.")
+    return step

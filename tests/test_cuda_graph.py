@@ -19,10 +19,12 @@ from gan_course.cuda_graph import capture
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 
 
-def make_step(net: nn.Module, opt: torch.optim.Optimizer, read_value: bool = False):
+def make_step(net: nn.Module, opt: torch.optim.Optimizer, read_value: bool = False, noise: bool = False):
     """One optimizer step of a regression on a batch x (n, 4): returns the loss (a scalar)."""
     def step(x):
         opt.zero_grad()
+        if noise:
+            x = x + 0.1 * torch.randn_like(x)   # draws from the CUDA generator inside the step
         loss = (net(x) - x.sum(1, keepdim=True)).pow(2).mean()
         if read_value:
             loss.item()                          # a host read: cannot be recorded
@@ -32,10 +34,10 @@ def make_step(net: nn.Module, opt: torch.optim.Optimizer, read_value: bool = Fal
     return step
 
 
-def net_and_opt(device: str, seed: int = 0):
+def net_and_opt(device: str, seed: int = 0, capturable: bool | None = None):
     torch.manual_seed(seed)
     net = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 1)).to(device)
-    capturable = device == "cuda"
+    capturable = device == "cuda" if capturable is None else capturable
     return net, torch.optim.Adam(net.parameters(), lr=1e-2, capturable=capturable)
 
 
@@ -85,5 +87,21 @@ def test_a_step_that_cannot_be_recorded_trains_step_by_step(capsys):
     said = capsys.readouterr().out
     assert "could not be recorded as a CUDA graph" in said and "step by step" in said
     before = [p.detach().clone() for p in net.parameters()]
-    step(torch.randn(16, 4, device="cuda"))      # CUDA still works after the failed capture
+    step(torch.randn(16, 4, device="cuda"))      # training goes on, step by step
     assert any(not torch.equal(b, p) for b, p in zip(before, net.parameters(), strict=True))
+
+
+@pytest.mark.gpu
+@cuda
+def test_a_recording_that_breaks_off_leaves_cuda_and_its_random_numbers_working(capsys):
+    net, opt = net_and_opt("cuda", capturable=False)   # Adam refuses to be recorded
+    step = make_step(net, opt, noise=True)             # and the step draws random numbers first
+    assert capture(step, torch.randn(16, 4, device="cuda")) is step
+    assert "could not be recorded as a CUDA graph" in capsys.readouterr().out
+    assert torch.randn(3, device="cuda").isfinite().all()   # the generator works outside a graph
+    before = [p.detach().clone() for p in net.parameters()]
+    step(torch.randn(16, 4, device="cuda"))
+    assert any(not torch.equal(b, p) for b, p in zip(before, net.parameters(), strict=True))
+    net2, opt2 = net_and_opt("cuda")                    # and a later recording still works
+    replay = capture(make_step(net2, opt2, noise=True), torch.randn(16, 4, device="cuda"))
+    assert hasattr(replay, "graph") and torch.isfinite(replay(torch.randn(16, 4, device="cuda"))).all()
