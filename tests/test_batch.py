@@ -196,6 +196,30 @@ def processes_in(folder: Path) -> set[int]:
     return found
 
 
+def descendants_of(root: int) -> set[int]:
+    """The processes below ``root`` in the process tree (children, their children, ...).
+
+    Other gradings on the same machine (another batch, a second checkout's tests) have sandboxes
+    in the same jail folder; only the batch's own descendants are its processes.
+    """
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_batch_cleanly_and_a_rerun_completes_it(tmp_path, signum):
     from autograder.sandbox import jail_available
@@ -216,11 +240,14 @@ def test_a_signal_stops_the_batch_cleanly_and_a_rerun_completes_it(tmp_path, sig
         deadline = time.monotonic() + 120
         # in a jail: unshare, the child and its escaped `sleep`; without one: the child
         wanted = 3 if jail_available() else 1
-        while not ((out / "a_done" / "results.json").exists() and len(processes_in(tmp)) >= wanted):
+        def batch_processes() -> set[int]:
+            return processes_in(tmp) & descendants_of(proc.pid)
+
+        while not ((out / "a_done" / "results.json").exists() and len(batch_processes()) >= wanted):
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.2)
         time.sleep(1.0)  # the sleeper's cell is running, its escaped `sleep` too
-        running = processes_in(tmp)
+        running = batch_processes()
         proc.send_signal(signum)
         stdout, stderr = proc.communicate(timeout=60)
     finally:
