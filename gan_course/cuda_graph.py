@@ -73,7 +73,8 @@ def capture(step: Callable, *example: torch.Tensor, warmup: int = 3) -> Callable
         return _step_by_step(step, problem)
 
     device = inputs[0].device
-    generator = torch.cuda.default_generators[device.index or 0]
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    generator = torch.cuda.default_generators[index]
     saved = generator.clone_state()                    # to undo a failed recording (see below)
     graph = torch.cuda.CUDAGraph()
     try:
