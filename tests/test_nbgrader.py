@@ -1,6 +1,7 @@
 """nbgrader end to end, headless: generate_assignment, autograde, gradebook, generate_feedback.
 
-Runs the instructor's round trip in a temporary course folder for every notebook assignment:
+Runs the instructor's round trip in a temporary course folder for every notebook assignment
+(first_gan in the default run, the other three with ``-m slow``):
 the release nbgrader makes has the same cells as assignments/, a solved submission gets full
 marks and an untouched one 0 in nbgrader's gradebook, the repo's grader gives the same scores
 to the same notebooks, and feedback HTML is written.
@@ -65,7 +66,12 @@ def course(tmp_path_factory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("assignment", NOTEBOOK_ASSIGNMENTS)
+# Each round trip takes about 45 s on 2 cores, and all four go through the same nbgrader steps:
+# the default run does first_gan's, `-m slow` the other three.
+ROUND_TRIPS = [a if a == "first_gan" else pytest.param(a, marks=pytest.mark.slow) for a in NOTEBOOK_ASSIGNMENTS]
+
+
+@pytest.mark.parametrize("assignment", ROUND_TRIPS)
 def test_nbgrader_round_trip(assignment, course):
     name = spec(assignment).NOTEBOOK
     nbgrader(course, "generate_assignment", assignment, "--force")
