@@ -12,7 +12,8 @@ Verbs (``python -m autograder VERB``), one module each:
 
 The student's code never runs in the grader's process: :mod:`autograder.sandbox` starts a child
 (:mod:`autograder.child`) that only *observes* the submission; the verdicts are decided here
-(:mod:`autograder.checks` and ``autograder/assignments/<id>.py``).
+(:mod:`autograder.checks`, ``autograder/assignments/<id>`` and the probes of
+:mod:`autograder.probes`).
 """
 
 ASSIGNMENTS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project")
