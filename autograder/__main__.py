@@ -107,12 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         return submit(args.assignment, args.path, args.name, args.out,
                       run_checks=not args.no_check)
     if args.verb == "release":
-        from autograder.release import release
+        from autograder.instructor.release import release
 
         stale = release(args.assignments, check_only=args.check)
         return 1 if (args.check and stale) else 0
     if args.verb == "package":
-        from autograder.package import PackageError, package
+        from autograder.instructor.package import PackageError, package
 
         try:
             print(f"wrote {package(args.target, args.assignment, args.out)}")
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return evaluate(args.assignment, args.path, args.out, args.n)
     if args.verb == "sync":
-        from autograder.sync import sync
+        from autograder.instructor.sync import sync
 
         sync(args.assignments)
         return 0

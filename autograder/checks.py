@@ -7,7 +7,8 @@ A :class:`Check` has two halves that never meet in one process:
 * ``judge(observation, params) -> Verdict`` runs in the *grader* and decides the points. It never
   sees a student object, only the JSON the child sent, and treats it as untrusted.
 
-Each assignment module (``autograder/assignments/<id>.py``) defines ``CHECKS``, a list of checks.
+Each assignment (``autograder/assignments/<id>.py``, or the package ``<id>/``) defines ``CHECKS``, a
+list of checks, mostly over the shared probes of :mod:`autograder.probes`.
 """
 
 from __future__ import annotations
@@ -63,6 +64,24 @@ def load_checks(assignment: str, tools: bool = False) -> list[Check]:
     names = [c.name for c in checks]
     assert len(names) == len(set(names)), f"duplicate check names in {assignment}"
     return checks
+
+
+def first_failure(obs: dict, p: dict, judges) -> Verdict:
+    """The verdict of the first of ``judges`` that fails, else a pass (a check of several)."""
+    for judge in judges:
+        verdict = judge(obs, p)
+        if not verdict.passed:
+            return verdict
+    return Verdict(True)
+
+
+def all_of(name: str, *judges: Callable[[dict, dict], Verdict]) -> Callable[[dict, dict], Verdict]:
+    """A judge named ``name`` that passes when every one of ``judges`` passes (else the first
+    failure): a hidden check that asks the questions of several visible ones."""
+    def judge(obs: dict, p: dict) -> Verdict:
+        return first_failure(obs, p, judges)
+    judge.__name__ = judge.__qualname__ = name
+    return judge
 
 
 def find_check(checks: list[Check], name: str) -> Check:

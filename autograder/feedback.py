@@ -14,6 +14,30 @@ def where_text(where) -> str:
     return place + (f": {code}" if code else "") + ")"
 
 
+# What an error of each kind means, with the error's fields ({name}, {seconds}, {status}).
+ERRORS = {
+    "missing": "Your submission defines no `{name}`: did you rename it, delete its cell, or does an "
+               "earlier cell fail? (see the notes above)",
+    "timeout": "Did not finish within {seconds} s: an endless loop, or a long training run inside "
+               "the code being checked?",
+    "total_timeout": "Not run: the whole submission took longer than {seconds} s (an earlier step "
+                     "was slow).",
+    "crashed": "The process running your code stopped ({status}) during this check: it may have "
+               "used too much memory, or called exit()/os._exit().",
+    "forged": "The grader received two reports for this check, so it trusts neither: code in your "
+              "submission wrote to the grader's own channel. Remove it; only the grader reports "
+              "what your code does.",
+    "no_report": "Your code ran, but the check's observation never came back.",
+}
+
+
+class _Fields(dict):
+    """An error's fields for a template: a field the error lacks reads None (as ``.get``)."""
+
+    def __missing__(self, key: str):
+        return None
+
+
 def explain(error: dict, check_title: str) -> str:
     """One or two sentences for an observation that ended in an error instead of data."""
     if not isinstance(error, dict):
@@ -25,9 +49,6 @@ def explain(error: dict, check_title: str) -> str:
         name = f"`{fn}`" if fn and fn != "<module>" else "a function this check needs"
         return (f"Not implemented yet: {name} still raises NotImplementedError"
                 f"{where_text(where)}. Replace the `raise NotImplementedError()` with your code.")
-    if kind == "missing":
-        return (f"Your submission defines no `{error.get('name')}`: did you rename it, delete its "
-                "cell, or does an earlier cell fail? (see the notes above)")
     if kind == "missing_in_notebook":
         name, matched = error.get("name"), error.get("matched")
         if matched:
@@ -36,21 +57,8 @@ def explain(error: dict, check_title: str) -> str:
                     "or the definition has a syntax error (see the notes above).")
         return (f"Your notebook defines no `{name}`: no cell has the id {name} and no cell "
                 f"defines `{name}`. Did you rename it or delete its cell?")
-    if kind == "timeout":
-        return (f"Did not finish within {error.get('seconds')} s: an endless loop, or a long "
-                "training run inside the code being checked?")
-    if kind == "total_timeout":
-        return (f"Not run: the whole submission took longer than {error.get('seconds')} s "
-                "(an earlier step was slow).")
-    if kind == "crashed":
-        return (f"The process running your code stopped ({error.get('status')}) during this "
-                "check: it may have used too much memory, or called exit()/os._exit().")
-    if kind == "forged":
-        return ("The grader received two reports for this check, so it trusts neither: code in "
-                "your submission wrote to the grader's own channel. Remove it; only the grader "
-                "reports what your code does.")
-    if kind == "no_report":
-        return "Your code ran, but the check's observation never came back."
+    if isinstance(kind, str) and kind in ERRORS:
+        return ERRORS[kind].format_map(_Fields(error))
     if kind == "exception":
         return (f"Your code raised {error.get('type')}: {error.get('message')}"
                 f"{where_text(error.get('where'))}.")

@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from autograder import ASSIGNMENTS
-from autograder import package as package_module
 from autograder.__main__ import build_parser, main
-from autograder.package import COURSE, PackageError, package
+from autograder.instructor import package as package_module
+from autograder.instructor.package import COURSE, PackageError, package
 from autograder.paths import REPO, release_dir, solution_dir
 from autograder.render import html, markdown, write_feedback
 from tests.helpers import full_marks

@@ -10,9 +10,9 @@ import pytest
 
 from autograder import ASSIGNMENTS
 from autograder.checks import load_checks
+from autograder.instructor.release import MARKERS, build, differences, strip_python
+from autograder.instructor.sync import notebook_from_percent
 from autograder.paths import ASSIGNMENTS_DIR, SOLUTIONS
-from autograder.release import MARKERS, build, differences, strip_python
-from autograder.sync import notebook_from_percent
 
 PRESENT = [a for a in ASSIGNMENTS if (SOLUTIONS / a).is_dir()]
 NOTEBOOKS = sorted(SOLUTIONS.glob("*/*.ipynb")) + sorted(ASSIGNMENTS_DIR.glob("*/*.ipynb"))

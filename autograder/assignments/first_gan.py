@@ -14,7 +14,6 @@ from autograder import observe as ob
 from autograder.checks import (
     HIDDEN,
     Check,
-    ObservationError,
     Verdict,
     changed,
     close,
@@ -25,8 +24,11 @@ from autograder.checks import (
     shape,
     with_gradient,
 )
-from autograder.fixtures import ConstantGenerator, LinearDiscriminator, real_images
-from autograder.probes import device
+from autograder.probes import alternating, device
+from autograder.probes.isolation import judge_detached_loss
+from autograder.probes.loss import bce, explain, returned_kind
+from autograder.probes.networks import ConstantGenerator, LinearDiscriminator, real_images
+from autograder.probes.noise import fingerprint, fingerprints_per_call, freshness
 from autograder.probes.standins import using
 
 NOTEBOOK = "first_gan.ipynb"
@@ -89,7 +91,7 @@ def judge_block(obs: dict, p: dict) -> Verdict:
             hint = " The discriminator's blocks use nn.LeakyReLU(0.2) as activation."
         return Verdict(False, f"{fn}({p['in']}, {p['out']}) should build "
                        f"{layer_names(want)}, but builds {layer_names(got)}.{hint}")
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=False):
         if g.get("type") == "LeakyReLU" and not close(number(g, "slope"), 0.2):
             return Verdict(False, f"The LeakyReLU's negative slope is {fmt(g.get('slope'))}, "
                            "expected 0.2: write nn.LeakyReLU(0.2) (the default is 0.01).")
@@ -130,8 +132,7 @@ def observe_network(ns: dict, p: dict) -> dict:
 
 def _buffers(net: nn.Module) -> dict[str, str]:
     """A fingerprint of every buffer (BatchNorm's running mean and variance)."""
-    return {name: ob._sha256(ob._numpy_bytes(b)).hexdigest()[:24]
-            for name, b in net.named_buffers() if b.is_floating_point()}
+    return {name: fingerprint(b) for name, b in net.named_buffers() if b.is_floating_point()}
 
 
 def expected_network(p: dict) -> list[dict]:
@@ -140,13 +141,13 @@ def expected_network(p: dict) -> list[dict]:
     if p["class"] == "Generator":
         dims = [k["z_dim"], h, 2 * h, 4 * h, 8 * h]
         out: list[dict] = []
-        for a, b in zip(dims, dims[1:]):
+        for a, b in zip(dims, dims[1:], strict=False):
             out += [{"type": "Linear", "in": a, "out": b},
                     {"type": "BatchNorm1d", "features": b}, {"type": "ReLU"}]
         return out + [{"type": "Linear", "in": 8 * h, "out": k["im_dim"]}, {"type": "Sigmoid"}]
     dims = [k["im_dim"], 4 * h, 2 * h, h]
     out = []
-    for a, b in zip(dims, dims[1:]):
+    for a, b in zip(dims, dims[1:], strict=False):
         out += [{"type": "Linear", "in": a, "out": b}, {"type": "LeakyReLU", "slope": 0.2}]
     return out + [{"type": "Linear", "in": h, "out": 1}]
 
@@ -239,15 +240,6 @@ def _stubs(p: dict):
     return gen, disc, real
 
 
-def returned_kind(value) -> str:
-    """'tensor' for a torch.Tensor, 'float' for a Python number, else the type's name."""
-    if isinstance(value, torch.Tensor):
-        return "tensor"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "float"
-    return type(value).__name__[:40]
-
-
 class NoiseHashGenerator(ConstantGenerator):
     """:class:`ConstantGenerator` that also keeps a fingerprint of each noise batch it gets."""
 
@@ -258,7 +250,7 @@ class NoiseHashGenerator(ConstantGenerator):
     def forward(self, noise: torch.Tensor) -> torch.Tensor:
         if len(self.noise_hashes) < 8:
             noise = ob.as_tensor(noise, "the generator's input noise")
-            self.noise_hashes.append(ob._sha256(ob._numpy_bytes(noise)).hexdigest()[:24])
+            self.noise_hashes.append(fingerprint(noise))
         return super().forward(noise)
 
 
@@ -304,14 +296,11 @@ def observe_gen_loss_noise(ns: dict, p: dict) -> dict:
 
 
 def judge_gen_loss_noise(obs: dict, p: dict) -> Verdict:
-    calls = obs.get("noise")
-    if not isinstance(calls, list) or len(calls) != 2 or not all(
-            isinstance(c, list) and all(isinstance(h, str) for h in c) for c in calls):
-        raise ObservationError("noise fingerprints missing")
-    if not calls[0] or not calls[1]:
+    problem = freshness(*fingerprints_per_call(obs.get("noise")))
+    if problem == "missing":
         return Verdict(False, "get_gen_loss did not call the generator on every call: make fresh "
                        "fakes each time, fake = gen(get_noise(num_images, z_dim, device)).")
-    if set(calls[0]) & set(calls[1]):
+    if problem == "same":
         return Verdict(False, "Two calls of get_gen_loss gave the generator the SAME noise: draw "
                        "fresh noise inside get_gen_loss on every call, noise = "
                        "get_noise(num_images, z_dim, device). Do not reuse a noise tensor made "
@@ -328,11 +317,6 @@ def _returned_problem(obs: dict, function: str, use: str) -> str | None:
             f"tensor: {use}, which a {kind} does not have. Return the criterion's result itself.")
 
 
-def _bce(logits: torch.Tensor, target: float) -> float:
-    return float(nn.functional.binary_cross_entropy_with_logits(
-        logits, torch.full_like(logits, target)).double())
-
-
 def loss_candidates(p: dict) -> dict[str, float]:
     """The right loss and the values typical mistakes give, computed here in the grader."""
     gen, disc, real = _stubs(p)
@@ -340,27 +324,16 @@ def loss_candidates(p: dict) -> dict[str, float]:
         fake = gen(torch.zeros(p["n"], p["z_dim"]))
         lf, lr = disc(fake), disc(real)
         return {
-            "right": (_bce(lf, 0.0) + _bce(lr, 1.0)) / 2,
-            "swapped": (_bce(lf, 1.0) + _bce(lr, 0.0)) / 2,
-            "summed": _bce(lf, 0.0) + _bce(lr, 1.0),
-            "real_only": _bce(lr, 1.0),
-            "fake_only": _bce(lf, 0.0),
-            "sigmoid_twice": (_bce(torch.sigmoid(lf), 0.0) + _bce(torch.sigmoid(lr), 1.0)) / 2,
-            "gen_right": _bce(lf, 1.0),
-            "gen_fake_label": _bce(lf, 0.0),
-            "gen_sigmoid_twice": _bce(torch.sigmoid(lf), 1.0),
+            "right": (bce(lf, 0.0) + bce(lr, 1.0)) / 2,
+            "swapped": (bce(lf, 1.0) + bce(lr, 0.0)) / 2,
+            "summed": bce(lf, 0.0) + bce(lr, 1.0),
+            "real_only": bce(lr, 1.0),
+            "fake_only": bce(lf, 0.0),
+            "sigmoid_twice": (bce(torch.sigmoid(lf), 0.0) + bce(torch.sigmoid(lr), 1.0)) / 2,
+            "gen_right": bce(lf, 1.0),
+            "gen_fake_label": bce(lf, 0.0),
+            "gen_sigmoid_twice": bce(torch.sigmoid(lf), 1.0),
         }
-
-
-DISC_LOSS_HINTS = {
-    "swapped": "it equals the loss with real and fake labels swapped: real images are "
-               "labelled 1 (torch.ones_like) and fakes 0 (torch.zeros_like).",
-    "summed": "it equals the SUM of the fake and real losses: average them, (fake + real) / 2.",
-    "real_only": "it equals the loss on the real images alone: add the fake images' loss.",
-    "fake_only": "it equals the loss on the fake images alone: add the real images' loss.",
-    "sigmoid_twice": "it looks like a sigmoid was applied before the criterion: "
-                     "BCEWithLogitsLoss takes the raw logits.",
-}
 
 
 def _noise_problem(obs: dict, p: dict) -> str | None:
@@ -374,58 +347,63 @@ def _noise_problem(obs: dict, p: dict) -> str | None:
     return None
 
 
-def judge_disc_loss_value(obs: dict, p: dict) -> Verdict:
+# What each loss check says: the function, how its result is used, the start of the message,
+# the mistakes its value can reveal (names of loss_candidates), and the advice otherwise.
+DISC_LOSS = {
+    "function": "get_disc_loss",
+    "use": "update_discriminator calls disc_loss.backward() and the training loop disc_loss.item()",
+    "known": "On a known generator, discriminator and batch",
+    "hints": {
+        "swapped": "it equals the loss with real and fake labels swapped: real images are "
+                   "labelled 1 (torch.ones_like) and fakes 0 (torch.zeros_like).",
+        "summed": "it equals the SUM of the fake and real losses: average them, (fake + real) / 2.",
+        "real_only": "it equals the loss on the real images alone: add the fake images' loss.",
+        "fake_only": "it equals the loss on the fake images alone: add the real images' loss.",
+        "sigmoid_twice": "it looks like a sigmoid was applied before the criterion: "
+                         "BCEWithLogitsLoss takes the raw logits.",
+    },
+    "advice": ". Use the criterion on the discriminator's logits for the fake images (target 0) "
+              "and the real images (target 1), and average the two.",
+}
+GEN_LOSS = {
+    "function": "get_gen_loss",
+    "use": "update_generator calls gen_loss.backward() and the training loop gen_loss.item()",
+    "known": "On a known generator and discriminator",
+    "hints": {
+        "gen_fake_label": "you compared the fakes with the FAKE label. The generator wants the "
+                          "discriminator to call its images real: use torch.ones_like.",
+        "gen_sigmoid_twice": "it looks like a sigmoid was applied before the criterion; "
+                             "BCEWithLogitsLoss takes the raw logits.",
+    },
+    "advice": ". Compute criterion(disc(fake), ones) on fresh fakes.",
+}
+
+
+def _judge_loss_value(obs: dict, p: dict, right: str, words: dict) -> Verdict:
+    """The loss on the stand-ins equals ``loss_candidates(p)[right]``, and is a tensor."""
     got = number(obs, "loss")
     values = loss_candidates(p)
-    if close(got, values["right"]):
-        problem = _returned_problem(obs, "get_disc_loss", "update_discriminator calls "
-                                    "disc_loss.backward() and the training loop disc_loss.item()")
+    if close(got, values[right]):
+        problem = _returned_problem(obs, words["function"], words["use"])
         return Verdict(False, problem) if problem else Verdict(True)
     problem = _noise_problem(obs, p)
     if problem:
         return Verdict(False, problem)
-    msg = (f"On a known generator, discriminator and batch your loss is {fmt(got)}, "
-           f"expected {fmt(values['right'])}")
-    for mistake, hint in DISC_LOSS_HINTS.items():
-        if close(got, values[mistake]):
-            return Verdict(False, f"{msg}: {hint}")
-    return Verdict(False, msg + ". Use the criterion on the discriminator's logits for the "
-                   "fake images (target 0) and the real images (target 1), and average the two.")
+    msg = f"{words['known']} your loss is {fmt(got)}, expected {fmt(values[right])}"
+    hint = explain(got, values, words["hints"])
+    return Verdict(False, f"{msg}: {hint}" if hint else msg + words["advice"])
+
+
+def judge_disc_loss_value(obs: dict, p: dict) -> Verdict:
+    return _judge_loss_value(obs, p, "right", DISC_LOSS)
 
 
 def judge_disc_loss_detach(obs: dict, p: dict) -> Verdict:
-    if "gen_grads" not in obs:
-        return Verdict(False, "Your discriminator loss has no gradient at all: compute it from "
-                       "the discriminator's outputs with the criterion (no .item(), no "
-                       "torch.no_grad()).")
-    if with_gradient(obs["gen_grads"]):
-        return Verdict(False, "Backpropagating your discriminator loss put gradients into the "
-                       "generator: did you forget .detach() on the fake images? Only the "
-                       "discriminator may learn from its loss.")
-    if not with_gradient(obs["disc_grads"]):
-        return Verdict(False, "Your discriminator loss gives the discriminator no gradient.")
-    return Verdict(True)
+    return judge_detached_loss(obs, "discriminator loss", "outputs with the criterion")
 
 
 def judge_gen_loss_value(obs: dict, p: dict) -> Verdict:
-    got = number(obs, "loss")
-    values = loss_candidates(p)
-    if close(got, values["gen_right"]):
-        problem = _returned_problem(obs, "get_gen_loss", "update_generator calls "
-                                    "gen_loss.backward() and the training loop gen_loss.item()")
-        return Verdict(False, problem) if problem else Verdict(True)
-    problem = _noise_problem(obs, p)
-    if problem:
-        return Verdict(False, problem)
-    msg = (f"On a known generator and discriminator your loss is {fmt(got)}, expected "
-           f"{fmt(values['gen_right'])}")
-    if close(got, values["gen_fake_label"]):
-        return Verdict(False, msg + ": you compared the fakes with the FAKE label. The generator "
-                       "wants the discriminator to call its images real: use torch.ones_like.")
-    if close(got, values["gen_sigmoid_twice"]):
-        return Verdict(False, msg + ": it looks like a sigmoid was applied before the criterion; "
-                       "BCEWithLogitsLoss takes the raw logits.")
-    return Verdict(False, msg + ". Compute criterion(disc(fake), ones) on fresh fakes.")
+    return _judge_loss_value(obs, p, "gen_right", GEN_LOSS)
 
 
 def judge_gen_loss_gradient(obs: dict, p: dict) -> Verdict:
@@ -577,15 +555,8 @@ def observe_device(ns: dict, p: dict) -> dict:
 
 def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
-    verdict = device.judge_on_meta(obs, fn, DEVICE_HINTS[fn])
-    if not verdict.passed:
-        return verdict
-    if any(d != device.META for d in obs.get("noise_devices") or []):
-        return Verdict(False, f"{fn} gave the generator noise on the CPU"
-                       f"{device.noise_on_cpu_text(obs)} although device='meta' "
-                       "(the grader's stand-in for a GPU) was passed: "
-                       f"{DEVICE_HINTS['get_noise']}")
-    return Verdict(True)
+    return device.judge_meta_run(obs, fn, DEVICE_HINTS[fn], "device='meta' (the grader's "
+                                 "stand-in for a GPU) was passed: ", DEVICE_HINTS["get_noise"])
 
 
 # --- a few real training steps -----------------------------------------------------------
@@ -600,42 +571,34 @@ def observe_training(ns: dict, p: dict) -> dict:
     gen_opt = torch.optim.Adam(gen.parameters(), lr=1e-3)
     disc_opt = torch.optim.Adam(disc.parameters(), lr=1e-3)
     criterion = nn.BCEWithLogitsLoss()
-    steps = []
-    for i in range(p["steps"]):
-        real = real_images(n, 784, p["seed"] + i)
-        g0, d0 = ob.snapshot(gen), ob.snapshot(disc)
-        d_loss = update_discriminator(gen, disc, disc_opt, criterion, real, n, z_dim, "cpu")
-        g1, d1 = ob.snapshot(gen), ob.snapshot(disc)
-        g_loss = update_generator(gen, disc, gen_opt, criterion, n, z_dim, "cpu")
-        g2, d2 = ob.snapshot(gen), ob.snapshot(disc)
-        steps.append({
-            "d_loss": ob.scalar(d_loss, "the discriminator loss"),
-            "g_loss": ob.scalar(g_loss, "update_generator's result"),
-            "disc_step": {"gen": [g0, g1], "disc": [d0, d1]},
-            "gen_step": {"gen": [g1, g2], "disc": [d1, d2]},
-        })
-    return {"steps": steps}
+
+    def record(d_loss, g_loss, disc_step: dict, gen_step: dict) -> dict:
+        return {"d_loss": ob.scalar(d_loss, "the discriminator loss"),
+                "g_loss": ob.scalar(g_loss, "update_generator's result"),
+                "disc_step": disc_step, "gen_step": gen_step}
+
+    return {"steps": alternating.alternate(
+        gen, disc, p["steps"],
+        lambda i: update_discriminator(gen, disc, disc_opt, criterion,
+                                       real_images(n, 784, p["seed"] + i), n, z_dim, "cpu"),
+        lambda i: update_generator(gen, disc, gen_opt, criterion, n, z_dim, "cpu"), record)}
+
+
+TRAINING_RULES = [
+    alternating.finite("d_loss", "Training step {i}: the d loss is {value}."),
+    alternating.finite("g_loss", "Training step {i}: the g loss is {value}."),
+    alternating.weights("disc_step", "gen", False, "Training step {i}: the discriminator's update "
+                        "changed the generator's weights."),
+    alternating.weights("gen_step", "gen", True, "Training step {i}: the generator's weights did "
+                        "not change during its update (the notebook's runtime test would fail too)."),
+    alternating.weights("gen_step", "disc", False, "Training step {i}: the generator's update "
+                        "changed the discriminator's weights."),
+]
 
 
 def judge_training(obs: dict, p: dict) -> Verdict:
-    steps = obs.get("steps")
-    if not isinstance(steps, list) or len(steps) != p["steps"]:
-        raise ObservationError("training steps missing")
-    for i, s in enumerate(steps, 1):
-        for key in ("d_loss", "g_loss"):
-            value = number(s, key)
-            if not value == value or abs(value) == float("inf"):
-                return Verdict(False, f"Training step {i}: the {key[0]} loss is {value}.")
-        if changed(*s["disc_step"]["gen"]):
-            return Verdict(False, f"Training step {i}: the discriminator's update changed the "
-                           "generator's weights.")
-        if not changed(*s["gen_step"]["gen"]):
-            return Verdict(False, f"Training step {i}: the generator's weights did not change "
-                           "during its update (the notebook's runtime test would fail too).")
-        if changed(*s["gen_step"]["disc"]):
-            return Verdict(False, f"Training step {i}: the generator's update changed the "
-                           "discriminator's weights.")
-    return Verdict(True)
+    return alternating.judge_steps(obs.get("steps"), p["steps"], TRAINING_RULES,
+                                   lambda problem: Verdict(False, problem)) or Verdict(True)
 
 
 # --- the list --------------------------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Device bugs on any grader: run the student's function on PyTorch's ``meta`` device.
+"""Device bugs on any grader: the CPU run, then PyTorch's ``meta`` device, then CUDA where usable.
+
+:func:`on_cpu_then_cuda` runs an observation on the CPU (a student's error is reported, "not
+implemented" and missing names propagate) and again on CUDA when CUDA works for the grader's own
+tensors (:func:`cuda_usable`); a GPU error is reported, never raised.
 
 A tensor on ``meta`` has a shape and a dtype but no data, so nothing is computed and the run is
 instant. The grader puts its stand-in networks and inputs on ``meta`` and passes
@@ -7,7 +11,8 @@ instant. The grader puts its stand-in networks and inputs on ``meta`` and passes
 mixes it with a ``meta`` tensor fails, exactly where a GPU run would. A PyTorch function mode
 records where each CPU tensor was made, so the feedback names the line.
 
-``observe_on_meta`` runs in the child (beside student code); ``judge_on_meta`` in the grader.
+``observe_on_meta`` runs in the child (beside student code); ``judge_on_meta`` and
+``judge_meta_run`` in the grader.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from autograder.checks import Verdict
+from autograder.observe import Missing
 
 META = "meta"
 MAX_ORIGINS = 256
@@ -32,6 +38,66 @@ _DEVICE_WORDS = ("on device meta", "on the expected device", "same device",
 
 _Tensor = torch.Tensor
 _getframe = sys._getframe
+
+
+def short_error(exc: BaseException, limit: int = 300) -> str:
+    """``"RuntimeError: Expected all tensors ..."``: an error as one short line of a report."""
+    return f"{type(exc).__name__}: {str(exc)[:limit]}"
+
+
+def cuda_usable() -> bool:
+    """CUDA is there and works for the grader's own tensors (else device checks are skipped)."""
+    if not torch.cuda.is_available():
+        return False
+    try:
+        return bool(torch.ones(2, device="cuda").sum().item() == 2.0)
+    except Exception:  # a broken driver is not the student's mistake
+        return False
+
+
+def cuda_backward_usable() -> bool:
+    """A tiny backward pass works on CUDA (it can fail in a sandbox that the GPU dislikes)."""
+    try:
+        x = torch.ones(2, device="cuda", requires_grad=True)
+        (x * 2).sum().backward()
+        torch.optim.Adam([x], lr=0.1).step()
+        return bool(x.grad is not None and torch.cuda.synchronize() is None)
+    except Exception:  # noqa: BLE001 - a broken driver is not the student's mistake
+        return False
+
+
+def reported(run) -> dict:
+    """``run()``'s report, or ``{"error": "Type: message"}`` when it raised (on a GPU)."""
+    try:
+        return run()
+    except Exception as exc:  # reported and judged: a device mismatch is the usual cause
+        return {"error": short_error(exc)}
+
+
+def on_cuda(run) -> dict | None:
+    """:func:`reported` ``run()`` when CUDA is usable, else None."""
+    return reported(run) if cuda_usable() else None
+
+
+def on_cpu_then_cuda(run_cpu, run_cuda, describe, cuda_failed=None) -> dict:
+    """``run_cpu()``'s report, with ``run_cuda()``'s under ``"cuda"`` when CUDA is usable.
+
+    A student's error on the CPU becomes ``{"error": describe(exc)}`` (the check's judge words
+    it); "not implemented yet" and a missing name propagate, for the grader's usual words. An
+    error on CUDA is ``{"cuda": {"error": "Type: message"}}``, or ``cuda_failed(exc)``'s entries.
+    """
+    try:
+        report = run_cpu()
+    except (NotImplementedError, Missing):
+        raise  # "Not implemented yet" / "defines no ...": the grader's usual words
+    except Exception as exc:  # reported with the context of this check
+        return {"error": describe(exc)}
+    if cuda_usable():
+        try:
+            report["cuda"] = run_cuda()
+        except Exception as exc:  # reported and judged: a device mismatch is the usual cause
+            report.update(cuda_failed(exc) if cuda_failed else {"cuda": {"error": short_error(exc)}})
+    return report
 
 
 def _copies_to_cpu(name: str, args, kwargs) -> bool:
@@ -260,3 +326,19 @@ def judge_on_meta(report, function: str, device_hint: str) -> Verdict:
     return Verdict(False, f"With its inputs on the device 'meta' (the grader's stand-in for a GPU), "
                    f"{function} made a tensor on the CPU with {made}{used_text}, so on a GPU it "
                    f"fails with \"Expected all tensors to be on the same device\". {device_hint}")
+
+
+def judge_meta_run(obs, function: str, hint: str, noise_where: str, noise_hint: str,
+                   what: str = "noise", key: str = "noise_devices", note: str = "") -> Verdict:
+    """:func:`judge_on_meta`, then: the grader's stand-in generator got its input on ``meta``.
+
+    The message for CPU noise reads "``function`` gave the generator ``what`` on the CPU (made
+    by ...) although ``noise_where````noise_hint``"; ``note`` ends every failing message.
+    """
+    verdict = judge_on_meta(obs, function, hint)
+    if not verdict.passed:
+        return Verdict(False, verdict.message + note) if note else verdict
+    if any(d != META for d in obs.get(key) or []):
+        return Verdict(False, f"{function} gave the generator {what} on the CPU"
+                       f"{noise_on_cpu_text(obs)} although {noise_where}{noise_hint}{note}")
+    return verdict

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.instructor.sync import percent_from_notebook, write_notebook
 from autograder.paths import release_dir, solution_dir
-from autograder.sync import percent_from_notebook, write_notebook
 
 CODE_STUB = "# TODO: your code here\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"

@@ -1,4 +1,4 @@
-"""Small, fully known networks and inputs for checks (imported by the child and the grader).
+"""Known networks and inputs: the grader's stand-ins for the student's (child and grader import them).
 
 Loss checks call the student's loss functions with these stand-ins instead of the student's own
 networks, so the expected loss can be computed exactly in the grader from the same seeds, and a
@@ -10,7 +10,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from autograder import observe as ob
 from autograder.probes import device
+from autograder.probes.noise import fingerprint
+
+MAX_RECORDS = 8          # calls a stand-in remembers (a hostile loop cannot flood the report)
 
 
 class ConstantGenerator(nn.Module):
@@ -37,6 +41,31 @@ class ConstantGenerator(nn.Module):
         if self.image_shape is not None:
             out = out.reshape(n, *self.image_shape)
         return out
+
+
+class NoiseRecordingGenerator(ConstantGenerator):
+    """:class:`ConstantGenerator` that also reports the noise it got, in ``self.noise``.
+
+    One ``tensor_info`` per call (at most ``MAX_RECORDS``); with ``details``, also the noise's
+    fingerprint (``hash``) and the generator's mode (``training``). With ``signed`` its images
+    are ``2 * sigmoid(image) - 1``, in (-1, 1).
+    """
+
+    def __init__(self, im_dim: int, seed: int, image_shape: tuple[int, ...] | None = None,
+                 details: bool = False, signed: bool = False):
+        super().__init__(im_dim, seed, image_shape=image_shape)
+        self.details, self.signed = details, signed
+        self.noise: list[dict] = []
+
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        if len(self.noise) < MAX_RECORDS:
+            info = ob.tensor_info(ob.as_tensor(noise, "the generator's input noise"))
+            if self.details:
+                info["hash"] = fingerprint(noise)
+                info["training"] = bool(self.training)
+            self.noise.append(info)
+        images = super().forward(noise)
+        return images * 2 - 1 if self.signed else images
 
 
 class LinearDiscriminator(nn.Module):

@@ -1,20 +1,20 @@
 """Checks for ``dropout_gan`` (seed 003, "GAN" with dropout).
 
 Students write ``MNISTDiscriminator``, ``MNISTGenerator``, ``discriminator_step`` and
-``generator_step``. Every ``observe_*`` function runs in the child beside the student's notebook
-and reports plain data; every ``judge_*`` function runs in the grader and decides, recomputing
-the expected values itself.
+``generator_step``. Every ``observe_*`` function (:mod:`autograder.assignments.dropout_gan.observe`)
+runs in the child beside the student's notebook and reports plain data; every ``judge_*``
+function (here) runs in the grader and decides, recomputing the expected values itself.
 
 The networks are checked on their own: the layers the seed fixes (sizes, ``LeakyReLU()`` with
 its default slope, ``Dropout(p=0.2)``, ``Tanh`` at the generator's end, no sigmoid at the
 discriminator's end), output shapes and ranges, the input shapes the discriminator must take,
 and dropout on in ``train()`` mode, off in ``eval()`` mode. The two steps are checked on known
 stand-ins (:class:`RecordingGenerator`, a fixed image in (-1, 1) whatever the noise, and
-:class:`~autograder.fixtures.LinearDiscriminator`, logits a few units from 0 with both signs), so
-the expected loss is exact and swapped labels show; then a few alternating steps run with the
-student's own networks. Hidden checks ask the same questions with other sizes and seeds. Where
-CUDA works, the steps also run on the GPU (tensors on the right device); elsewhere that part is
-skipped, so the maximum score does not depend on the machine.
+:class:`~autograder.probes.networks.LinearDiscriminator`, logits a few units from 0 with both
+signs), so the expected loss is exact and swapped labels show; then a few alternating steps
+run with the student's own networks. Hidden checks ask the same questions with other sizes and
+seeds. Where CUDA works, the steps also run on the GPU (tensors on the right device); elsewhere
+that part is skipped, so the maximum score does not depend on the machine.
 """
 
 from __future__ import annotations
@@ -22,14 +22,26 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
-from autograder import observe as ob
+from autograder.assignments.dropout_gan.observe import (
+    BATCH_SIZE,
+    IMAGE,
+    LATENT_DIM,
+    PIXELS,
+    RecordingGenerator,
+    observe_device,
+    observe_network,
+    observe_repeated_step,
+    observe_step,
+    observe_training,
+    real_batch,
+)
 from autograder.checks import (
     HIDDEN,
     Check,
     ObservationError,
     Verdict,
+    all_of,
     changed,
     close,
     fmt,
@@ -40,90 +52,22 @@ from autograder.checks import (
     shape,
     with_gradient,
 )
-from autograder.child import describe_error
 from autograder.feedback import where_text
-from autograder.fixtures import ConstantGenerator, LinearDiscriminator, real_images
+from autograder.probes import alternating
 from autograder.probes import device as meta
+from autograder.probes.isolation import judge_own_step
+from autograder.probes.loss import bce, explain
+from autograder.probes.networks import LinearDiscriminator
+from autograder.probes.noise import freshness
 
 NOTEBOOK = "dropout_gan.ipynb"
 
-LATENT_DIM = 100         # the notebook's latent_dim
-BATCH_SIZE = 128         # the notebook's batch_size
-PIXELS = 28 * 28
-IMAGE = (1, 28, 28)      # one image as the data loader and the generator give it
 SLOPE = 0.01             # nn.LeakyReLU()'s default negative slope, as in the seed
 DROPOUT = 0.2
-STALE = 1e6              # a stale gradient planted before a step: a step without zero_grad shows
-MAX_RECORDS = 8          # calls a stub remembers (a hostile loop cannot flood the report)
 RESHAPES = ("Flatten", "Unflatten")   # layers that only reshape: allowed anywhere
 
-_equal = torch.equal     # bound before student code runs (see autograder.observe)
-_plain = torch._C.DisableTorchFunctionSubclass
 
-
-def _same(a, b) -> bool:
-    """Two outputs are equal tensors (read as plain tensors, on the CPU)."""
-    if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
-        return False
-    with _plain():
-        a, b = a.detach().cpu(), b.detach().cpu()
-        return a.shape == b.shape and bool(_equal(a, b))
-
-
-# --- stand-ins (imported by the child and the grader) --------------------------------------
-
-class RecordingGenerator(ConstantGenerator):
-    """A fixed image (n, 1, 28, 28) in (-1, 1) whatever the noise; reports the noise it got."""
-
-    def __init__(self, seed: int):
-        super().__init__(PIXELS, seed, image_shape=IMAGE)
-        self.noise: list[dict] = []
-
-    def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        if len(self.noise) < MAX_RECORDS:
-            info = ob.tensor_info(ob.as_tensor(noise, "the generator's input noise"))
-            info["hash"] = ob._sha256(ob._numpy_bytes(noise)).hexdigest()[:24]
-            info["training"] = bool(self.training)
-            self.noise.append(info)
-        return super().forward(noise) * 2 - 1          # (n, 1, 28, 28) in (-1, 1)
-
-
-class ModeRecordingDiscriminator(LinearDiscriminator):
-    """:class:`LinearDiscriminator` that remembers its mode (train / eval) at each call."""
-
-    def __init__(self, seed: int):
-        super().__init__(PIXELS, seed)
-        self.modes: list[bool] = []
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if len(self.modes) < MAX_RECORDS:
-            self.modes.append(bool(self.training))
-        return super().forward(x)
-
-
-def real_batch(n: int, seed: int) -> torch.Tensor:
-    """A stand-in batch of real images: float32 (n, 1, 28, 28) in [-1, 1), like the data loader's."""
-    return real_images(n, PIXELS, seed, low=-1.0, high=1.0, shape=IMAGE)
-
-
-def cuda_usable() -> bool:
-    """CUDA is there and works for the grader's own tensors (else device checks are skipped)."""
-    if not torch.cuda.is_available():
-        return False
-    try:
-        return bool(torch.ones(2, device="cuda").sum().item() == 2.0)
-    except Exception:  # a broken driver is not the student's mistake
-        return False
-
-
-def returned_kind(value) -> str:
-    """'float' for a Python number, 'tensor' for a torch.Tensor, else the type's name."""
-    if isinstance(value, torch.Tensor):
-        return "tensor"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "float"
-    return type(value).__name__[:40]
-
+# --- reading the observations ------------------------------------------------------------
 
 def _get(obs, key: str, kind: type = dict):
     value = obs.get(key) if isinstance(obs, dict) else None
@@ -139,65 +83,6 @@ def _error_text(error) -> str:
 
 
 # --- the networks ------------------------------------------------------------------------
-
-def _run(fn):
-    """``fn()``, or the error it raised as a short string (a student's forward that fails)."""
-    try:
-        return fn(), None
-    except (NotImplementedError, ob.Missing):
-        raise  # "Not implemented yet" / "defines no ...": the grader's usual words
-    except Exception as exc:  # reported, judged with a hint about shapes
-        return None, f"{type(exc).__name__}: {str(exc)[:300]}"
-
-
-def _info(fn) -> dict:
-    """``{"output": tensor_info(fn())}``, or ``{"error": ...}`` when the student's code fails."""
-    y, error = _run(fn)
-    if error is None:
-        y, error = _run(lambda: ob.tensor_info(y))
-    return {"error": error} if error is not None else {"output": y}
-
-
-def _two_passes_equal(net: nn.Module, x: torch.Tensor) -> bool | None:
-    """Whether two forward passes of ``x`` give the same output (None: the forward failed)."""
-    both, error = _run(lambda: (net(x), net(x)))
-    return None if error is not None else _same(*both)
-
-
-def observe_network(ns: dict, p: dict) -> dict:
-    """Build the student's network and run it on known inputs, in eval() and train() mode."""
-    cls = ob.need(ns, p["class"])
-    ob.seed_all(p["seed"])
-    net = cls() if p["class"] == "MNISTDiscriminator" else cls(p["latent_dim"])
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"{p['class']}(...) should be an nn.Module, got {type(net).__name__}")
-    n = p["n"]
-    if p["class"] == "MNISTDiscriminator":
-        x = real_batch(n, p["seed"])                                   # (n, 1, 28, 28)
-        forms = {"4d": x, "3d": x.reshape(n, 28, 28), "2d": x.reshape(n, PIXELS)}
-    else:
-        x = torch.randn(n, p["latent_dim"])                            # (n, latent_dim)
-        forms = {"2d": x}
-    report: dict = {"layers": ob.describe_layers(net)}
-    with torch.no_grad():
-        net.eval()
-        outputs = {}
-        for form, batch in forms.items():
-            outputs[form], _ = _run(lambda batch=batch: net(batch))
-            report[form] = _info(lambda form=form: outputs[form])
-        if "4d" in forms:
-            report["same_logits"] = {form: _same(y, outputs["4d"]) for form, y in outputs.items()}
-        # Large inputs: a LeakyReLU network is almost linear in its input's scale, so logits
-        # grow far outside [0, 1] and a tanh reaches both ends of [-1, 1].
-        report["large"] = _info(lambda: net(x * p["scale"]))
-        net.train()
-        train_equal = _two_passes_equal(net, x)
-        net.eval()
-        eval_equal = _two_passes_equal(net, x)
-    report["dropout"] = {"train_differ": None if train_equal is None else not train_equal,
-                         "eval_equal": eval_equal}
-    return report
-
 
 def hidden_block(a: int, b: int) -> list[dict]:
     return [{"type": "Linear", "in": a, "out": b}, {"type": "LeakyReLU", "slope": SLOPE},
@@ -373,86 +258,13 @@ def judge_dropout(obs: dict, p: dict) -> Verdict:
                        "network's mode.")
     return Verdict(True)
 
+judge_discriminator_hidden = all_of("judge_discriminator_hidden",
+                                    judge_layers, judge_discriminator_forward, judge_dropout)
 
-def judge_discriminator_hidden(obs: dict, p: dict) -> Verdict:
-    return _first_failure(obs, p, (judge_layers, judge_discriminator_forward, judge_dropout))
-
-
-def judge_generator_hidden(obs: dict, p: dict) -> Verdict:
-    return _first_failure(obs, p, (judge_layers, judge_generator_output, judge_dropout))
-
-
-def _first_failure(obs: dict, p: dict, judges) -> Verdict:
-    for judge in judges:
-        verdict = judge(obs, p)
-        if not verdict.passed:
-            return verdict
-    return Verdict(True)
+judge_generator_hidden = all_of("judge_generator_hidden", judge_layers, judge_generator_output, judge_dropout)
 
 
 # --- the two steps on known stand-ins -----------------------------------------------------
-
-def _global_networks(ns: dict) -> dict:
-    """Snapshots of the notebook's own networks, where they exist (a student's kernel)."""
-    return {k: ob.snapshot(ns[k]) for k in ("generator", "discriminator")
-            if isinstance(ns.get(k), nn.Module)}
-
-
-def _call_step(ns: dict, p: dict, device: str) -> dict:
-    """One call of the student's step on stand-ins on ``device``, with a stale gradient planted."""
-    fn = p["function"]
-    step = ob.need(ns, fn)
-    gen = RecordingGenerator(p["seed"]).to(device)
-    disc = LinearDiscriminator(PIXELS, p["seed"]).to(device)
-    own = disc if fn == "discriminator_step" else gen
-    opt = torch.optim.SGD(own.parameters(), lr=0.1)
-    with torch.no_grad():  # the gradient of "the previous batch": zero_grad() must clear it
-        for param in own.parameters():
-            param.grad = torch.full_like(param, STALE)
-    before = {"gen": ob.snapshot(gen), "disc": ob.snapshot(disc)}
-    own_before = [param.detach().clone() for param in own.parameters()]
-    globals_before = _global_networks(ns) if device == "cpu" else {}
-    ob.seed_all(p["seed"])
-    if fn == "discriminator_step":
-        images = real_batch(p["n"], p["seed"]).to(device)
-        loss = step(gen, disc, images, opt, nn.BCEWithLogitsLoss(), p["latent_dim"])
-    else:
-        loss = step(gen, disc, p["n"], opt, nn.BCEWithLogitsLoss(), p["latent_dim"], device)
-    moved = sum(float((param.detach() - b).double().pow(2).sum())
-                for param, b in zip(own.parameters(), own_before, strict=True)) ** 0.5
-    return {
-        "loss": ob.scalar(loss, f"{fn}'s result"),
-        "returned": returned_kind(loss),
-        "before": before,
-        "after": {"gen": ob.snapshot(gen), "disc": ob.snapshot(disc)},
-        "step_norm": moved if math.isfinite(moved) else "nan",
-        "gen_grads": ob.grad_norms(gen),
-        "noise": gen.noise,
-        "globals_changed": {k: changed(v, ob.snapshot(ns[k])) != []
-                            for k, v in globals_before.items()},
-    }
-
-
-def observe_step(ns: dict, p: dict) -> dict:
-    try:
-        report = _call_step(ns, p, "cpu")
-    except (NotImplementedError, ob.Missing):
-        raise  # "Not implemented yet" / "defines no ...": the grader's usual words
-    except Exception as exc:  # reported with the context of this check
-        return {"error": describe_error(exc)}
-    if cuda_usable():
-        try:
-            cuda = _call_step(ns, p, "cuda")
-            report["cuda"] = {"loss": cuda["loss"],
-                              "noise": [info.get("device") for info in cuda["noise"]]}
-        except Exception as exc:  # reported and judged: a device mismatch is the usual cause
-            report["cuda"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    return report
-
-
-def _bce(logits: torch.Tensor, target: float, reduction: str = "mean") -> float:
-    return float(nn.functional.binary_cross_entropy_with_logits(
-        logits, torch.full_like(logits, target), reduction=reduction))
 
 
 def _logits(p: dict) -> tuple[torch.Tensor, torch.Tensor]:
@@ -470,15 +282,15 @@ def discriminator_candidates(p: dict) -> dict[str, float]:
     real, fake = _logits(p)
     s = torch.sigmoid
     return {
-        "right": (_bce(real, 1.0) + _bce(fake, 0.0)) / 2,
-        "swapped": (_bce(real, 0.0) + _bce(fake, 1.0)) / 2,
-        "summed": _bce(real, 1.0) + _bce(fake, 0.0),
-        "batch_summed": (_bce(real, 1.0, "sum") + _bce(fake, 0.0, "sum")) / 2,
-        "sigmoid_twice": (_bce(s(real), 1.0) + _bce(s(fake), 0.0)) / 2,
-        "all_real": (_bce(real, 1.0) + _bce(fake, 1.0)) / 2,
-        "all_fake": (_bce(real, 0.0) + _bce(fake, 0.0)) / 2,
-        "real_only": _bce(real, 1.0),
-        "fake_only": _bce(fake, 0.0),
+        "right": (bce(real, 1.0) + bce(fake, 0.0)) / 2,
+        "swapped": (bce(real, 0.0) + bce(fake, 1.0)) / 2,
+        "summed": bce(real, 1.0) + bce(fake, 0.0),
+        "batch_summed": (bce(real, 1.0, "sum") + bce(fake, 0.0, "sum")) / 2,
+        "sigmoid_twice": (bce(s(real), 1.0) + bce(s(fake), 0.0)) / 2,
+        "all_real": (bce(real, 1.0) + bce(fake, 1.0)) / 2,
+        "all_fake": (bce(real, 0.0) + bce(fake, 0.0)) / 2,
+        "real_only": bce(real, 1.0),
+        "fake_only": bce(fake, 0.0),
     }
 
 
@@ -508,11 +320,11 @@ def generator_candidates(p: dict) -> dict[str, float]:
     """The right generator loss BCE(D(G(z)), 1) and the values typical mistakes give."""
     _, fake = _logits(p)
     return {
-        "right": _bce(fake, 1.0),
-        "fake_target": _bce(fake, 0.0),
-        "saturating": -_bce(fake, 0.0),
-        "sigmoid_twice": _bce(torch.sigmoid(fake), 1.0),
-        "batch_summed": _bce(fake, 1.0, "sum"),
+        "right": bce(fake, 1.0),
+        "fake_target": bce(fake, 0.0),
+        "saturating": -bce(fake, 0.0),
+        "sigmoid_twice": bce(torch.sigmoid(fake), 1.0),
+        "batch_summed": bce(fake, 1.0, "sum"),
     }
 
 
@@ -600,9 +412,9 @@ def _judge_loss(obs: dict, p: dict, candidates: dict[str, float],
                 "loss_func(discriminator(generated_images), ones)")
         msg = (f"{fn} on a known generator, discriminator and batch returned the loss "
                f"{fmt(got)}, expected {what} = {fmt(candidates['right'])}")
-        for mistake, hint in hints.items():
-            if close(got, candidates[mistake]):
-                return Verdict(False, f"{msg}: {hint}")
+        hint = explain(got, candidates, hints)
+        if hint:
+            return Verdict(False, f"{msg}: {hint}")
         advice = ("Return the loss computed before the update (disc_loss.item()), with "
                   "loss_func on the discriminator's logits: REAL_LABEL for the real images, "
                   "FAKE_LABEL for the fakes." if fn == "discriminator_step" else
@@ -664,67 +476,38 @@ def judge_detach(obs: dict, p: dict) -> Verdict:
     return Verdict(True)
 
 
+UPDATE_WORDS = {
+    "other_changed": "{fn} changed the {other}'s weights: step only {opt}, the optimizer you are "
+                     "given, which holds the {mine}'s parameters.",
+    "unchanged": "{fn} did not change the {mine}'s weights: call {opt}.zero_grad(), compute the "
+                 "loss, call .backward() on it and then {opt}.step(), with the {opt} passed to "
+                 "the function.{hint}",
+    "stale": "The {mine}'s update used a stale gradient left from before {fn} was called: call "
+             "{opt}.zero_grad() before .backward().",
+}
+
+
 def judge_updates(obs: dict, p: dict) -> Verdict:
     """The step changes its own network's weights (with a fresh gradient) and never the other's."""
     verdict = _error_verdict(obs, p)
     if verdict:
         return verdict
     fn = p["function"]
-    mine, other = ("disc", "gen") if fn == "discriminator_step" else ("gen", "disc")
-    name = {"disc": "discriminator", "gen": "generator"}
+    mine = "disc" if fn == "discriminator_step" else "gen"
     opt = "disc_optimizer" if fn == "discriminator_step" else "gen_optimizer"
-    if changed(obs["before"][other], obs["after"][other]):
-        return Verdict(False, f"{fn} changed the {name[other]}'s weights: step only {opt}, the "
-                       f"optimizer you are given, which holds the {name[mine]}'s parameters.")
-    if not changed(obs["before"][mine], obs["after"][mine]):
+
+    def hint() -> str:
         stepped = [k for k, v in (obs.get("globals_changed") or {}).items() if v is True]
-        hint = ""
         if stepped:
-            hint = (" It changed the notebook's global " + " and ".join(stepped) + " instead: "
+            return (" It changed the notebook's global " + " and ".join(stepped) + " instead: "
                     "use the arguments, not the variables of the training cell.")
-        elif fn == "generator_step" and not with_gradient(obs.get("gen_grads")):
-            hint = (" No gradient reached the generator: do not .detach() the generated images "
+        if fn == "generator_step" and not with_gradient(obs.get("gen_grads")):
+            return (" No gradient reached the generator: do not .detach() the generated images "
                     "(or use torch.no_grad()) in generator_step; the generator learns through "
                     "the discriminator's prediction on its images.")
-        return Verdict(False, f"{fn} did not change the {name[mine]}'s weights: call "
-                       f"{opt}.zero_grad(), compute the loss, call .backward() on it and then "
-                       f"{opt}.step(), with the {opt} passed to the function.{hint}")
-    if not math.isfinite(number(obs, "step_norm")) or number(obs, "step_norm") > 1e3:
-        return Verdict(False, f"The {name[mine]}'s update used a stale gradient left from before "
-                       f"{fn} was called: call {opt}.zero_grad() before .backward().")
-    return Verdict(True)
+        return ""
 
-
-def observe_repeated_step(ns: dict, p: dict) -> dict:
-    """Two calls of the student's step with both stand-ins in train() mode, as in training."""
-    fn = p["function"]
-    step = ob.need(ns, fn)
-    gen, disc = RecordingGenerator(p["seed"]), ModeRecordingDiscriminator(p["seed"])
-    own = disc if fn == "discriminator_step" else gen
-    opt = torch.optim.SGD(own.parameters(), lr=0.01)
-    gen.train()
-    disc.train()
-    ob.seed_all(p["seed"])
-    calls = []
-    for i in range(2):
-        gen.noise.clear()
-        disc.modes.clear()
-        try:
-            if fn == "discriminator_step":
-                step(gen, disc, real_batch(p["n"], p["seed"] + i), opt, nn.BCEWithLogitsLoss(),
-                     p["latent_dim"])
-            else:
-                step(gen, disc, p["n"], opt, nn.BCEWithLogitsLoss(), p["latent_dim"], "cpu")
-        except (NotImplementedError, ob.Missing):
-            raise
-        except Exception as exc:  # reported: the loss checks explain the error
-            return {"error": describe_error(exc)}
-        calls.append({"noise": [z.get("hash") for z in gen.noise],
-                      "gen_modes": [z.get("training") for z in gen.noise],
-                      "disc_modes": list(disc.modes),
-                      "after": {"generator": bool(gen.training),
-                                "discriminator": bool(disc.training)}})
-    return {"calls": calls}
+    return judge_own_step(obs, mine, UPDATE_WORDS, hint, fn=fn, opt=opt)
 
 
 def judge_repeated_step(obs: dict, p: dict) -> Verdict:
@@ -751,23 +534,20 @@ def judge_repeated_step(obs: dict, p: dict) -> Verdict:
                            f"the next steps would then train with dropout off. If {fn} switches "
                            "a network to eval() for a moment, put it back with .train() before "
                            "returning (or leave the modes alone).")
-    first, second = (set(_get(c, "noise", list)) for c in calls)
-    if not first or not second:
+    fresh = freshness(*(_get(c, "noise", list) for c in calls))
+    if fresh == "missing":
         return Verdict(False, f"{fn} did not call the generator on every call: make fresh fakes "
                        "from new noise each time.")
-    if first & second:
+    if fresh == "same":
         return Verdict(False, f"Two calls of {fn} gave the generator the SAME noise: draw fresh "
                        "noise with torch.randn inside the step on every call; do not make it "
                        "once and reuse (cache) it, and do not seed inside the step.")
     return Verdict(True)
 
+judge_discriminator_step_hidden = all_of("judge_discriminator_step_hidden",
+                                         judge_discriminator_loss, judge_detach, judge_updates)
 
-def judge_discriminator_step_hidden(obs: dict, p: dict) -> Verdict:
-    return _first_failure(obs, p, (judge_discriminator_loss, judge_detach, judge_updates))
-
-
-def judge_generator_step_hidden(obs: dict, p: dict) -> Verdict:
-    return _first_failure(obs, p, (judge_generator_loss, judge_updates))
+judge_generator_step_hidden = all_of("judge_generator_step_hidden", judge_generator_loss, judge_updates)
 
 
 # --- devices: the same calls with the networks on `meta` ---------------------------------
@@ -781,93 +561,37 @@ DEVICE_HINTS = {
 }
 
 
-def observe_device(ns: dict, p: dict) -> dict:
-    fn = p["function"]
-    step = ob.need(ns, fn)
-    gen, disc = RecordingGenerator(p["seed"]), LinearDiscriminator(PIXELS, p["seed"])
-    meta.to_meta(gen, disc)
-    own = disc if fn == "discriminator_step" else gen
-    opt = torch.optim.SGD(own.parameters(), lr=0.1)
-    ob.seed_all(p["seed"])
-    if fn == "discriminator_step":
-        images = real_batch(p["n"], p["seed"]).to(meta.META)
-        report = meta.observe_on_meta(step, gen, disc, images, opt, nn.BCEWithLogitsLoss(),
-                                      p["latent_dim"])
-    else:
-        report = meta.observe_on_meta(step, gen, disc, p["n"], opt, nn.BCEWithLogitsLoss(),
-                                      p["latent_dim"], meta.META)
-    report.pop("result", None)
-    report["noise_devices"] = [info.get("device") for info in gen.noise]
-    return report
-
-
 def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
-    verdict = meta.judge_on_meta(obs, fn, DEVICE_HINTS[fn])
-    if verdict.passed and any(d != meta.META for d in obs.get("noise_devices") or []):
-        return Verdict(False, f"{fn} gave the generator noise on the CPU"
-                       f"{meta.noise_on_cpu_text(obs)} although the networks "
-                       "are on the device 'meta' (the grader's stand-in for a GPU). "
-                       + DEVICE_HINTS[fn])
-    return verdict
+    return meta.judge_meta_run(obs, fn, DEVICE_HINTS[fn], "the networks are on the device 'meta' "
+                               "(the grader's stand-in for a GPU). ", DEVICE_HINTS[fn])
 
 
 # --- a short training run with the student's own networks --------------------------------
 
-def _training_steps(ns: dict, p: dict, device: str) -> dict:
-    MNISTGenerator, MNISTDiscriminator = ob.need(ns, "MNISTGenerator"), ob.need(ns, "MNISTDiscriminator")
-    discriminator_step = ob.need(ns, "discriminator_step")
-    generator_step = ob.need(ns, "generator_step")
-    ob.seed_all(p["seed"])
-    z, n = p["latent_dim"], p["n"]
-    G, D = MNISTGenerator(z).to(device), MNISTDiscriminator().to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    loss_func = nn.BCEWithLogitsLoss()
-    G.train()
-    D.train()
-    with torch.no_grad():
-        pair = ob.tensor_info(D(G(torch.randn(n, z, device=device))))   # (n, 1)
-    steps = []
-    for i in range(p["steps"]):
-        images = real_batch(n, p["seed"] + i).to(device)
-        g0, d0 = ob.snapshot(G), ob.snapshot(D)
-        d_loss = discriminator_step(G, D, images, opt_d, loss_func, z)
-        g1, d1 = ob.snapshot(G), ob.snapshot(D)
-        g_loss = generator_step(G, D, n, opt_g, loss_func, z, device)
-        g2, d2 = ob.snapshot(G), ob.snapshot(D)
-        steps.append({
-            "d_loss": ob.scalar(d_loss, "discriminator_step's result"),
-            "g_loss": ob.scalar(g_loss, "generator_step's result"),
-            "disc_step": {"gen": [g0, g1], "disc": [d0, d1]},
-            "gen_step": {"gen": [g1, g2], "disc": [d1, d2]},
-        })
-    return {"pair": pair, "steps": steps}
 
-
-def observe_training(ns: dict, p: dict) -> dict:
-    try:
-        report = _training_steps(ns, p, "cpu")
-    except (NotImplementedError, ob.Missing):
-        raise
-    except Exception as exc:  # reported with the context of this check
-        return {"error": describe_error(exc)}
-    if cuda_usable():
-        try:
-            cuda = _training_steps(ns, dict(p, steps=1), "cuda")["steps"][0]
-            report["cuda"] = {"g_loss": cuda["g_loss"], "d_loss": cuda["d_loss"]}
-        except Exception as exc:  # reported and judged: a device mismatch is the usual cause
-            report["cuda"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    return report
+TRAINING_RULES = [
+    alternating.finite("d_loss", "at step {i} discriminator_step returned {value}."),
+    alternating.finite("g_loss", "at step {i} generator_step returned {value}."),
+    alternating.weights("disc_step", "disc", True, "at step {i} discriminator_step did not change "
+                        "the discriminator's weights: does it call disc_optimizer.step() after "
+                        "backward()?"),
+    alternating.weights("disc_step", "gen", False, "at step {i} discriminator_step changed the "
+                        "generator's weights: step disc_optimizer only."),
+    alternating.weights("gen_step", "gen", True, "at step {i} generator_step did not change the "
+                        "generator's weights: does it call gen_optimizer.step() after backward(), "
+                        "on generated images that are not .detach()ed?"),
+    alternating.weights("gen_step", "disc", False, "at step {i} generator_step changed the "
+                        "discriminator's weights: step gen_optimizer only."),
+]
 
 
 def judge_training(obs: dict, p: dict) -> Verdict:
     where = (f"Training your MNISTGenerator({p['latent_dim']}) and MNISTDiscriminator() with "
              f"two Adam optimizers, batch size {p['n']}")
 
-    def fail(problem: str) -> Verdict:
-        return Verdict(False, f"{where}: {problem} This check runs all your code together: if "
-                       "another check fails, fix that one first.")
+    fail = alternating.failing(where, "This check runs all your code together: if another check "
+                               "fails, fix that one first.")
 
     if "error" in obs:
         message = str(obs["error"].get("message")) if isinstance(obs["error"], dict) else ""
@@ -879,38 +603,12 @@ def judge_training(obs: dict, p: dict) -> Verdict:
     if shape(pair) != (p["n"], 1):
         return fail(f"the discriminator scored the generator's {p['n']} images with shape "
                     f"{list(shape(pair))}, expected [{p['n']}, 1].")
-    steps = _get(obs, "steps", list)
-    if len(steps) != p["steps"]:
-        raise ObservationError("training steps missing")
-    for i, s in enumerate(steps, 1):
-        for key, fn in (("d_loss", "discriminator_step"), ("g_loss", "generator_step")):
-            value = number(s, key)
-            if not math.isfinite(value):
-                return fail(f"at step {i} {fn} returned {value}.")
-        if not changed(*s["disc_step"]["disc"]):
-            return fail(f"at step {i} discriminator_step did not change the discriminator's "
-                        "weights: does it call disc_optimizer.step() after backward()?")
-        if changed(*s["disc_step"]["gen"]):
-            return fail(f"at step {i} discriminator_step changed the generator's weights: "
-                        "step disc_optimizer only.")
-        if not changed(*s["gen_step"]["gen"]):
-            return fail(f"at step {i} generator_step did not change the generator's weights: "
-                        "does it call gen_optimizer.step() after backward(), on generated "
-                        "images that are not .detach()ed?")
-        if changed(*s["gen_step"]["disc"]):
-            return fail(f"at step {i} generator_step changed the discriminator's weights: "
-                        "step gen_optimizer only.")
-    cuda = obs.get("cuda")
-    if cuda is not None:
-        if not isinstance(cuda, dict):
-            raise ObservationError("cuda report malformed")
-        if "error" in cuda:
-            return fail(f"on a GPU your code failed: {cuda['error']}. Create every tensor on the "
-                        "networks' device (torch.randn(..., device=images.device) in "
-                        "discriminator_step, device=device in generator_step).")
-        if not (math.isfinite(number(cuda, "d_loss")) and math.isfinite(number(cuda, "g_loss"))):
-            return fail("on a GPU the losses were not finite.")
-    return Verdict(True)
+    return (alternating.judge_steps(_get(obs, "steps", list), p["steps"], TRAINING_RULES, fail)
+            or alternating.judge_cuda_run(obs.get("cuda"), ("d_loss", "g_loss"), fail, lambda error: fail(
+                f"on a GPU your code failed: {error}. Create every tensor on the networks' device "
+                "(torch.randn(..., device=images.device) in discriminator_step, device=device in "
+                "generator_step)."))
+            or Verdict(True))
 
 
 # --- the list --------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """Checks for ``training_a_gan`` (seed 000, "Training a GAN").
 
 Students write ``make_generator``, ``make_discriminator``, ``make_real_and_fake``,
-``train_discriminator`` and ``train_generator``. Every ``observe_*`` function runs in the child
-beside the student's notebook and reports plain data; every ``judge_*`` function runs in the
-grader and decides, recomputing the expected values from the known stubs below.
+``train_discriminator`` and ``train_generator``. Every ``observe_*`` function
+(:mod:`autograder.assignments.training_a_gan.observe`, with the stubs) runs in the child beside
+the student's notebook and reports plain data; every ``judge_*`` function (here) runs in the
+grader and decides, recomputing the expected values from the same known stubs.
 
 The stubs: real images come from a deterministic stand-in for the notebook's ``sample_mnist``
 (installed in the student's namespace for the duration of one observation, then restored), fake
@@ -22,13 +23,30 @@ import math
 import torch
 from torch import nn
 
-from autograder import observe as ob
+from autograder.assignments.training_a_gan.observe import (
+    EPS,
+    IMAGE,
+    NOISE_DIM,
+    PIXELS,
+    SATURATING_OFFSETS,
+    NoiseRecordingGenerator,
+    RecordingDiscriminator,
+    SaturatedDiscriminator,
+    observe_clamp,
+    observe_device,
+    observe_network,
+    observe_real_and_fake,
+    observe_train_step,
+    observe_training,
+    real_batch,
+    shuffled_order,
+)
 from autograder.checks import (
     HIDDEN,
     Check,
     ObservationError,
     Verdict,
-    changed,
+    all_of,
     close,
     fmt,
     layer_names,
@@ -38,175 +56,16 @@ from autograder.checks import (
     shape,
     with_gradient,
 )
-from autograder.child import describe_error
 from autograder.feedback import where_text
-from autograder.fixtures import ConstantGenerator, LinearDiscriminator, real_images
+from autograder.probes import alternating, structure
 from autograder.probes import device as meta
-from autograder.probes.standins import StandInExpired
+from autograder.probes.isolation import judge_own_step
+from autograder.probes.loss import explain
 
 NOTEBOOK = "training_a_gan.ipynb"
 
-NOISE_DIM = 100          # the notebook's noise_dim
-IMAGE = (28, 28)
-PIXELS = 28 * 28
-EPS = 1e-7               # the notebook's EPS: scores are clamped here before the log
-STALE = 1e6              # a stale gradient planted before a step: a step without zero_grad shows
-MAX_RECORDS = 8          # calls a stub remembers (a hostile loop cannot flood the report)
-
-
-# --- stubs (imported by the child and the grader) ------------------------------------------
-
-class NoiseRecordingGenerator(ConstantGenerator):
-    """:class:`ConstantGenerator` with images (n, 28, 28) that also reports the noise it got."""
-
-    def __init__(self, seed: int):
-        super().__init__(PIXELS, seed, image_shape=IMAGE)
-        self.noise: list[dict] = []
-
-    def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        if len(self.noise) < MAX_RECORDS:
-            self.noise.append(ob.tensor_info(ob.as_tensor(noise, "the generator's input noise")))
-        return super().forward(noise)
-
-
-class RecordingDiscriminator(LinearDiscriminator):
-    """:class:`LinearDiscriminator` ending in a sigmoid that reports the shapes it was given."""
-
-    def __init__(self, seed: int):
-        super().__init__(PIXELS, seed, sigmoid=True)
-        self.inputs: list[list[int]] = []
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if len(self.inputs) < MAX_RECORDS:
-            self.inputs.append([int(n) for n in ob.as_tensor(x, "the discriminator's input").shape])
-        return super().forward(x)
-
-
-class SaturatedDiscriminator(RecordingDiscriminator):
-    """:class:`RecordingDiscriminator` with every logit shifted by ``offset``.
-
-    An offset of -200 gives scores of exactly 0 in float32 (a sigmoid that rounded to 0), -40
-    gives scores far below EPS (about 1e-17), +200 gives exactly 1: the clamp before the log
-    is what makes the generator's loss finite and equal to -log(EPS) there.
-    """
-
-    def __init__(self, seed: int, offset: float):
-        super().__init__(seed)
-        self.offset = offset
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if len(self.inputs) < MAX_RECORDS:
-            self.inputs.append([int(n) for n in ob.as_tensor(x, "the discriminator's input").shape])
-        return torch.sigmoid(self.linear(x.reshape(x.shape[0], -1)) + self.offset)   # (n, 1)
-
-
-SATURATING_OFFSETS = (-200.0, -40.0, 200.0)   # D(G(z)) = 0, about 1e-17, and 1
-
-
-def real_batch(n: int, seed: int) -> torch.Tensor:
-    """What the stand-in ``sample_mnist(n)`` returns: float32 (n, 28, 28) in [-1, 1), on the CPU."""
-    return real_images(n, PIXELS, seed, low=-1.0, high=1.0, shape=IMAGE)
-
-
-def shuffled_order(n: int, seed: int) -> torch.Tensor:
-    """The row order of the stand-in mixed batch: rows < n of cat([real, fake]) are real."""
-    return torch.randperm(2 * n, generator=torch.Generator().manual_seed(seed + 3))
-
-
-class StandIns:
-    """Replace ``sample_mnist`` (and optionally ``make_real_and_fake``) in a namespace for a while.
-
-    ``with StandIns(ns, seed, shuffle=True) as s: ...`` installs a deterministic
-    ``sample_mnist`` (and, with ``shuffle``, a ``make_real_and_fake`` whose real and fake rows
-    are shuffled), records how they are called, and restores the student's own afterwards.
-    """
-
-    def __init__(self, ns: dict, seed: int, shuffle: bool = False):
-        self.ns, self.seed, self.shuffle = ns, seed, shuffle
-        self.sample_calls: list = []
-        self.batch_calls: list = []
-        self.saved: dict = {}
-        self.expired = False
-
-    def _check_lease(self, name: str) -> None:
-        if self.expired:
-            raise StandInExpired(f"the grader's own `{name}` was kept and called after its check "
-                                 "had ended: your code must compute its own results")
-
-    def sample_mnist(self, N):
-        self._check_lease("sample_mnist")
-        if len(self.sample_calls) < MAX_RECORDS:
-            self.sample_calls.append(N if isinstance(N, int) and not isinstance(N, bool) else repr(N)[:40])
-        return real_batch(int(N), self.seed)
-
-    def make_real_and_fake(self, N, generator_model):
-        self._check_lease("make_real_and_fake")
-        if len(self.batch_calls) < MAX_RECORDS:
-            self.batch_calls.append(N if isinstance(N, int) and not isinstance(N, bool) else repr(N)[:40])
-        N = int(N)
-        device = next(generator_model.parameters()).device
-        real = real_batch(N, self.seed).to(device)                               # (N, 28, 28)
-        fake = generator_model(torch.randn(N, NOISE_DIM, device=device))         # (N, 28, 28)
-        labels = torch.cat([torch.ones(N, 1), torch.zeros(N, 1)]).to(device)     # (2N, 1)
-        order = shuffled_order(N, self.seed).to(device)
-        return torch.cat([real, fake])[order], labels[order]
-
-    def __enter__(self) -> StandIns:
-        names = ["sample_mnist"] + (["make_real_and_fake"] if self.shuffle else [])
-        for name in names:
-            self.saved[name] = self.ns.get(name, _ABSENT)
-            self.ns[name] = getattr(self, name)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.expired = True
-        for name, value in self.saved.items():
-            if value is _ABSENT:
-                self.ns.pop(name, None)
-            else:
-                self.ns[name] = value
-
-
-_ABSENT = object()
-
-
-def cuda_usable() -> bool:
-    """CUDA is there and works for the grader's own tensors (else device checks are skipped)."""
-    if not torch.cuda.is_available():
-        return False
-    try:
-        return bool(torch.ones(2, device="cuda").sum().item() == 2.0)
-    except Exception:  # a broken driver is not the student's mistake
-        return False
-
-
-def returned_kind(value) -> str:
-    """'float' for a Python number, 'tensor' for a torch.Tensor, else the type's name."""
-    if isinstance(value, torch.Tensor):
-        return "tensor"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "float"
-    return type(value).__name__[:40]
-
 
 # --- make_generator / make_discriminator -------------------------------------------------
-
-def observe_network(ns: dict, p: dict) -> dict:
-    make = ob.need(ns, p["function"])
-    ob.seed_all(p["seed"])
-    net = make(**p["kwargs"])
-    if not isinstance(net, nn.Module):
-        raise TypeError(f"{p['function']} should return an nn.Module such as nn.Sequential(...), "
-                        f"got {type(net).__name__}: did you forget the return?")
-    report: dict = {"layers": ob.describe_layers(net)}
-    x = torch.randn(p["n"], *p["input"]) * p["input_scale"]
-    try:
-        y = net(x)
-    except Exception as exc:  # reported, judged with a hint about the input size
-        report["forward_error"] = f"{type(exc).__name__}: {str(exc)[:300]}"
-        return report
-    report["output"] = ob.tensor_info(y)
-    return report
 
 
 def _call(p: dict) -> str:
@@ -258,13 +117,10 @@ def judge_discriminator(obs: dict, p: dict) -> Verdict:
     got = layers(obs)
     kinds = [d["type"] for d in got]
     call, n = _call(p), p["n"]
-    if "forward_error" in obs:
-        hint = (" Start with nn.Flatten() so that each (28, 28) image becomes a 784-vector "
-                "before the first nn.Linear(784, hidden)." if "Flatten" not in kinds else
-                " After nn.Flatten() each image is a 784-vector: the first layer must be "
-                "nn.Linear(784, hidden).")
-        return Verdict(False, f"{call} could not score a batch of images of shape ({n}, 28, 28): "
-                       f"{obs['forward_error']}.{hint}")
+    failed = structure.cannot_score(obs, call, f"({n}, 28, 28)", kinds, "(28, 28)", "a 784-vector",
+                                    "nn.Linear(784, hidden)", "nn.Linear(784, hidden)")
+    if failed:
+        return failed
     last = _final_activation(kinds)
     if last != "Sigmoid":
         hint = ("it returns logits, but train_discriminator's binary cross entropy and "
@@ -287,46 +143,6 @@ def judge_discriminator(obs: dict, p: dict) -> Verdict:
 
 
 # --- make_real_and_fake ------------------------------------------------------------------
-
-def _row_means(x) -> list | None:
-    """The mean of each row of a batch (a short list), or None when it is not a batch."""
-    x = ob.as_tensor(x, "make_real_and_fake's X")
-    if x.dim() < 1 or x.shape[0] > 64:
-        return None
-    return [ob.tensor_info(x[i]).get("mean") for i in range(int(x.shape[0]))]
-
-
-def observe_real_and_fake(ns: dict, p: dict) -> dict:
-    make_real_and_fake = ob.need(ns, "make_real_and_fake")
-    ob.seed_all(p["seed"])
-    gen = NoiseRecordingGenerator(p["seed"])
-    with StandIns(ns, p["seed"]) as s:
-        result = make_real_and_fake(p["n"], gen)
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise TypeError("make_real_and_fake should return a pair X, y, got "
-                        f"{type(result).__name__}")
-    X, y = result
-    report = {
-        "X": ob.tensor_info(X),
-        "y": ob.tensor_info(y, values=64),
-        "rows": _row_means(X),
-        "noise": gen.noise,
-        "sample_calls": s.sample_calls,
-    }
-    if cuda_usable():
-        report["cuda"] = _observe_on_cuda(ns, make_real_and_fake, p)
-    return report
-
-
-def _observe_on_cuda(ns: dict, make_real_and_fake, p: dict) -> dict:
-    gen = NoiseRecordingGenerator(p["seed"]).to("cuda")
-    try:
-        with StandIns(ns, p["seed"]):
-            X, y = make_real_and_fake(3, gen)
-        return {"X": ob.tensor_info(X)["device"], "y": ob.tensor_info(y)["device"],
-                "noise": [info["device"] for info in gen.noise]}
-    except Exception as exc:  # reported and judged: a device mismatch is the usual cause
-        return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
 
 
 def expected_rows(p: dict) -> tuple[list[float], float]:
@@ -447,81 +263,13 @@ DEVICE_HINTS = {
 }
 
 
-def observe_device(ns: dict, p: dict) -> dict:
-    fn = ob.need(ns, p["function"])
-    gen, disc = NoiseRecordingGenerator(p["seed"]), RecordingDiscriminator(p["seed"])
-    meta.to_meta(gen, disc)
-    ob.seed_all(p["seed"])
-    if p["function"] == "make_real_and_fake":
-        with StandIns(ns, p["seed"]):
-            report = meta.observe_on_meta(fn, p["n"], gen)
-    else:
-        own = disc if p["function"] == "train_discriminator" else gen
-        opt = torch.optim.SGD(own.parameters(), lr=0.1)
-        with StandIns(ns, p["seed"], shuffle=True):
-            report = meta.observe_on_meta(fn, p["n"], opt, gen, disc)
-    report.pop("result", None)
-    report["noise_devices"] = [info.get("device") for info in gen.noise]
-    return report
-
-
 def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
-    verdict = meta.judge_on_meta(obs, fn, DEVICE_HINTS[fn])
-    if verdict.passed and any(d != meta.META for d in obs.get("noise_devices") or []):
-        return Verdict(False, f"{fn} gave the generator noise on the CPU"
-                       f"{meta.noise_on_cpu_text(obs)} although the generator "
-                       "is on the device 'meta' (the grader's stand-in for a GPU): "
-                       + DEVICE_HINTS["make_real_and_fake"])
-    return verdict
+    return meta.judge_meta_run(obs, fn, DEVICE_HINTS[fn], "the generator is on the device 'meta' "
+                               "(the grader's stand-in for a GPU): ", DEVICE_HINTS["make_real_and_fake"])
 
 
 # --- train_discriminator / train_generator ----------------------------------------------
-
-def observe_train_step(ns: dict, p: dict) -> dict:
-    """One call of the student's step on stub networks, with a stale gradient planted."""
-    step = ob.need(ns, p["function"])
-    gen, disc = NoiseRecordingGenerator(p["seed"]), RecordingDiscriminator(p["seed"])
-    own = disc if p["function"] == "train_discriminator" else gen
-    opt = torch.optim.SGD(own.parameters(), lr=0.1)
-    with torch.no_grad():  # the gradient of "the previous batch": opt.zero_grad() must clear it
-        for param in own.parameters():
-            param.grad = torch.full_like(param, STALE)
-    before = {"gen": ob.snapshot(gen), "disc": ob.snapshot(disc)}
-    own_before = [param.detach().clone() for param in own.parameters()]
-    ob.seed_all(p["seed"])
-    with StandIns(ns, p["seed"], shuffle=True) as s:
-        loss = step(p["n"], opt, gen, disc)
-    moved = sum(float((param.detach() - b).double().pow(2).sum())
-                for param, b in zip(own.parameters(), own_before, strict=True)) ** 0.5
-    return {
-        "loss": ob.scalar(loss, f"{p['function']}'s result"),
-        "returned": returned_kind(loss),
-        "before": before,
-        "after": {"gen": ob.snapshot(gen), "disc": ob.snapshot(disc)},
-        "step_norm": moved if math.isfinite(moved) else "nan",
-        "gen_grads": ob.grad_norms(gen),
-        "disc_inputs": disc.inputs,
-        "batch_calls": s.batch_calls,
-    }
-
-
-def observe_clamp(ns: dict, p: dict) -> dict:
-    """train_generator with discriminators whose scores saturate at 0, below EPS, and at 1."""
-    step = ob.need(ns, "train_generator")
-    losses, scores = [], []
-    for offset in SATURATING_OFFSETS:
-        gen, disc = NoiseRecordingGenerator(p["seed"]), SaturatedDiscriminator(p["seed"], offset)
-        opt = torch.optim.SGD(gen.parameters(), lr=0.1)
-        ob.seed_all(p["seed"])
-        with StandIns(ns, p["seed"], shuffle=True):
-            loss = step(p["n"], opt, gen, disc)
-        losses.append(ob.scalar(loss, "train_generator's result"))
-    for offset in SATURATING_OFFSETS:   # the score of the (constant) fake image, for feedback
-        gen, disc = NoiseRecordingGenerator(p["seed"]), SaturatedDiscriminator(p["seed"], offset)
-        with torch.no_grad():
-            scores.append(ob.scalar(disc(gen(torch.zeros(1, NOISE_DIM))), "score"))
-    return {"losses": losses, "scores": scores}
 
 
 def _losses(obs: dict) -> list[float]:
@@ -689,9 +437,9 @@ def _judge_loss(obs: dict, p: dict, candidates: dict[str, float], hints: dict[st
                        "Nbatch counts the real images, and the fakes again.")
     if not calls:
         return Verdict(False, msg + ": the discriminator was never called. " + expected)
-    for mistake, hint in hints.items():
-        if close(got, values[mistake]):
-            return Verdict(False, f"{msg}: {hint}")
+    hint = explain(got, values, hints)
+    if hint:
+        return Verdict(False, f"{msg}: {hint}")
     return Verdict(False, f"{msg}. {expected}")
 
 
@@ -707,28 +455,25 @@ def judge_generator_loss(obs: dict, p: dict) -> Verdict:
                        "and use loss = -torch.log(discriminator(fakes).clamp_min(EPS)).mean().")
 
 
+UPDATE_WORDS = {
+    "other_changed": "{fn} changed the {other}'s weights: step only the optimizer you are given, "
+                     "opt, which holds the {mine}'s parameters.",
+    "unchanged": "{fn} did not change the {mine}'s weights: call opt.zero_grad(), compute the "
+                 "loss, call loss.backward() and then opt.step(), with the opt passed to the "
+                 "function (not a global optimizer).{hint}",
+    "stale": "The {mine}'s step used a stale gradient left from before {fn} was called: call "
+             "opt.zero_grad() before loss.backward().",
+}
+GENERATOR_UPDATE_HINT = (" The generator learns only through the discriminator's scores of its "
+                         "OWN images: keep the fakes (y == FAKE_LABEL) and do not .detach() them.")
+
+
 def judge_updates(obs: dict, p: dict) -> Verdict:
     """The step changes its own network's weights (fresh gradient) and never the other's."""
     fn = p["function"]
-    mine, other = ("disc", "gen") if fn == "train_discriminator" else ("gen", "disc")
-    name = {"disc": "discriminator", "gen": "generator"}
-    mine_changed = changed(obs["before"][mine], obs["after"][mine])
-    other_changed = changed(obs["before"][other], obs["after"][other])
-    if other_changed:
-        return Verdict(False, f"{fn} changed the {name[other]}'s weights: step only the optimizer "
-                       f"you are given, opt, which holds the {name[mine]}'s parameters.")
-    if not mine_changed:
-        hint = (" The generator learns only through the discriminator's scores of its OWN "
-                "images: keep the fakes (y == FAKE_LABEL) and do not .detach() them."
-                if fn == "train_generator" else "")
-        return Verdict(False, f"{fn} did not change the {name[mine]}'s weights: call "
-                       "opt.zero_grad(), compute the loss, call loss.backward() and then "
-                       "opt.step(), with the opt passed to the function (not a global "
-                       f"optimizer).{hint}")
-    if number(obs, "step_norm") > 1e3 or not math.isfinite(number(obs, "step_norm")):
-        return Verdict(False, f"The {name[mine]}'s step used a stale gradient left from before "
-                       f"{fn} was called: call opt.zero_grad() before loss.backward().")
-    return Verdict(True)
+    mine = "disc" if fn == "train_discriminator" else "gen"
+    return judge_own_step(obs, mine, UPDATE_WORDS, fn=fn,
+                          hint=lambda: GENERATOR_UPDATE_HINT if mine == "gen" else "")
 
 
 def judge_detach(obs: dict, p: dict) -> Verdict:
@@ -740,74 +485,46 @@ def judge_detach(obs: dict, p: dict) -> Verdict:
                        "discriminator(X).")
     return Verdict(True)
 
-
-def judge_discriminator_hidden(obs: dict, p: dict) -> Verdict:
-    for judge in (judge_discriminator_loss, judge_updates, judge_detach):
-        verdict = judge(obs, p)
-        if not verdict.passed:
-            return verdict
-    return Verdict(True)
-
-
-def judge_generator_hidden(obs: dict, p: dict) -> Verdict:
-    for judge in (judge_generator_loss, judge_updates):
-        verdict = judge(obs, p)
-        if not verdict.passed:
-            return verdict
-    return Verdict(True)
+judge_discriminator_hidden = all_of("judge_discriminator_hidden", judge_discriminator_loss, judge_updates, judge_detach)
+judge_generator_hidden = all_of("judge_generator_hidden", judge_generator_loss, judge_updates)
 
 
 # --- a short training run with the student's own networks and functions ------------------
 
-def _training_steps(ns: dict, p: dict, device: str) -> list[dict]:
-    make_generator, make_discriminator = ob.need(ns, "make_generator"), ob.need(ns, "make_discriminator")
-    train_generator, train_discriminator = ob.need(ns, "train_generator"), ob.need(ns, "train_discriminator")
-    ob.need(ns, "make_real_and_fake")
-    ob.seed_all(p["seed"])
-    G, D = make_generator().to(device), make_discriminator().to(device)
-    opt_g = torch.optim.Adam(G.parameters(), lr=1e-3)
-    opt_d = torch.optim.Adam(D.parameters(), lr=1e-3)
-    steps = []
-    with StandIns(ns, p["seed"]):
-        for _ in range(p["steps"]):
-            g0, d0 = ob.snapshot(G), ob.snapshot(D)
-            g_loss = train_generator(p["n"], opt_g, G, D)
-            g1, d1 = ob.snapshot(G), ob.snapshot(D)
-            d_loss = train_discriminator(p["n"], opt_d, G, D)
-            g2, d2 = ob.snapshot(G), ob.snapshot(D)
-            steps.append({
-                "g_loss": ob.scalar(g_loss, "train_generator's result"),
-                "d_loss": ob.scalar(d_loss, "train_discriminator's result"),
-                "returned": [returned_kind(g_loss), returned_kind(d_loss)],
-                "gen_step": {"gen": [g0, g1], "disc": [d0, d1]},
-                "disc_step": {"gen": [g1, g2], "disc": [d1, d2]},
-            })
-    return steps
+
+def _returned_floats(i: int, step: dict) -> str | None:
+    if step.get("returned") != ["float", "float"]:
+        return (f"the steps returned {step.get('returned')}, expected two Python floats: return "
+                "loss.item().")
+    return None
 
 
-def observe_training(ns: dict, p: dict) -> dict:
-    try:
-        report: dict = {"steps": _training_steps(ns, p, "cpu")}
-    except (NotImplementedError, ob.Missing):
-        raise  # "Not implemented yet" / "defines no ...": the grader's usual words
-    except Exception as exc:  # reported with the context of this check
-        return {"error": describe_error(exc)}
-    if cuda_usable():
-        try:
-            cuda = _training_steps(ns, dict(p, steps=1), "cuda")
-            report["cuda"] = {"g_loss": cuda[0]["g_loss"], "d_loss": cuda[0]["d_loss"]}
-        except Exception as exc:  # reported and judged: a device mismatch is the usual cause
-            report["cuda"] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
-    return report
+_NOT_FINITE = "at step {i} {fn} returned {value}. Clamp the scores before the log (EPS) and check " \
+    "the networks' last layers."
+TRAINING_RULES = [
+    alternating.finite("g_loss", _NOT_FINITE.replace("{fn}", "train_generator")),
+    alternating.finite("d_loss", _NOT_FINITE.replace("{fn}", "train_discriminator")),
+    _returned_floats,
+    alternating.weights("gen_step", "gen", True, "at step {i} train_generator did not change the "
+                        "generator's weights. Does it call loss.backward() and opt.step()? Does "
+                        "make_real_and_fake label the fakes 0 and keep their gradient, and does "
+                        "train_generator keep them by label without .detach()?"),
+    alternating.weights("gen_step", "disc", False, "at step {i} train_generator changed the "
+                        "discriminator's weights."),
+    alternating.weights("disc_step", "disc", True, "at step {i} train_discriminator did not change "
+                        "the discriminator's weights: does it call opt.zero_grad() before "
+                        "loss.backward(), then opt.step()?"),
+    alternating.weights("disc_step", "gen", False, "at step {i} train_discriminator changed the "
+                        "generator's weights."),
+]
 
 
 def judge_training(obs: dict, p: dict) -> Verdict:
     where = (f"Training your make_generator() and make_discriminator() with two Adam "
              f"optimizers, batch size {p['n']}")
 
-    def fail(problem: str) -> Verdict:
-        return Verdict(False, f"{where}: {problem} This check runs all your functions together: "
-                       "if another check fails, fix that one first.")
+    fail = alternating.failing(where, "This check runs all your functions together: if another "
+                               "check fails, fix that one first.")
 
     error = obs.get("error")
     if isinstance(error, dict):
@@ -816,44 +533,13 @@ def judge_training(obs: dict, p: dict) -> Verdict:
                 "nn.Sigmoid()?" if "between 0 and 1" in message else "")
         return fail(f"your code raised {error.get('type')}: {message}"
                     f"{where_text(error.get('where'))}.{hint}")
-    steps = obs.get("steps")
-    if not isinstance(steps, list) or len(steps) != p["steps"]:
-        raise ObservationError("training steps missing")
-
-    for i, s in enumerate(steps, 1):
-        for key, fn in (("g_loss", "train_generator"), ("d_loss", "train_discriminator")):
-            value = number(s, key)
-            if not math.isfinite(value):
-                return fail(f"at step {i} {fn} returned {value}. Clamp the scores before the "
-                            "log (EPS) and check the networks' last layers.")
-        if s.get("returned") != ["float", "float"]:
-            return fail(f"the steps returned {s.get('returned')}, expected two Python floats: "
-                        "return loss.item().")
-        if not changed(*s["gen_step"]["gen"]):
-            return fail(f"at step {i} train_generator did not change the generator's weights. "
-                        "Does it call loss.backward() and opt.step()? Does make_real_and_fake "
-                        "label the fakes 0 and keep their gradient, and does train_generator keep "
-                        "them by label without .detach()?")
-        if changed(*s["gen_step"]["disc"]):
-            return fail(f"at step {i} train_generator changed the discriminator's weights.")
-        if not changed(*s["disc_step"]["disc"]):
-            return fail(f"at step {i} train_discriminator did not change the discriminator's "
-                        "weights: does it call opt.zero_grad() before loss.backward(), then "
-                        "opt.step()?")
-        if changed(*s["disc_step"]["gen"]):
-            return fail(f"at step {i} train_discriminator changed the generator's weights.")
-    cuda = obs.get("cuda")
-    if cuda is not None:
-        if not isinstance(cuda, dict):
-            raise ObservationError("cuda report malformed")
-        if "error" in cuda:
-            return Verdict(False, f"{where} on a GPU failed: {cuda['error']}. Create every tensor "
-                           "on the networks' device: device = next(generator_model.parameters())"
-                           ".device, then torch.randn(..., device=device), torch.ones(..., "
-                           "device=device) and sample_mnist(N).to(device).")
-        if not (math.isfinite(number(cuda, "g_loss")) and math.isfinite(number(cuda, "d_loss"))):
-            return fail("on a GPU the losses were not finite.")
-    return Verdict(True)
+    return (alternating.judge_steps(obs.get("steps"), p["steps"], TRAINING_RULES, fail)
+            or alternating.judge_cuda_run(obs.get("cuda"), ("g_loss", "d_loss"), fail, lambda error: Verdict(
+                False, f"{where} on a GPU failed: {error}. Create every tensor on the networks' "
+                "device: device = next(generator_model.parameters()).device, then "
+                "torch.randn(..., device=device), torch.ones(..., device=device) and "
+                "sample_mnist(N).to(device)."))
+            or Verdict(True))
 
 
 # --- the list --------------------------------------------------------------------------

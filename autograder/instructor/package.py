@@ -6,8 +6,8 @@ build its image, then, for each submission, copies ``run_autograder`` to
 ``/autograder/submission``; it reads the score from ``/autograder/results/results.json``.
 
 The zip holds, at its top level, those two scripts and, under ``course/``, exactly what grading
-needs: the grader (``autograder/``, without the instructor-only release, sync and package
-steps), ``gan_course/``, the assignment's release (the grader runs its provided cells) and the
+needs: the grader (``autograder/``, without ``autograder/instructor/``: release, sync and
+package), ``gan_course/``, the assignment's release (the grader runs its provided cells) and the
 install files. Never the reference solutions, the course's tests, git history, data or MNIST:
 the builder refuses a file that carries a solution marker.
 """
@@ -25,8 +25,10 @@ TARGETS = ("gradescope",)
 COURSE = "course"  # the folder inside the zip: /autograder/source/course on Gradescope
 PACKAGES = ("autograder", "gan_course")
 INSTALL_FILES = ("requirements.txt", "pyproject.toml", "nbgrader_config.py")
-# Instructor-only steps: grading never imports them, and release.py names the solution markers.
-INSTRUCTOR_ONLY = ("autograder/release.py", "autograder/sync.py", "autograder/package.py")
+# What instructors run (release, sync, package): grading never imports it, and release.py names
+# the solution markers. The folder is left out of the zip: what ships follows from the folders.
+INSTRUCTOR = "autograder/instructor"
+INSTRUCTOR_ONLY = tuple(sorted(p.relative_to(REPO).as_posix() for p in (REPO / INSTRUCTOR).rglob("*.py")))
 SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", ".git", "solutions", "tests", "MNIST"}
 SKIPPED_SUFFIXES = (".pyc", ".pyo", ".gz", ".zip", "-ubyte", ".pt", ".ckpt")  # data, MNIST
 # ...except the evaluator's own small artifacts: the trained-generator check judges with them.
@@ -135,7 +137,7 @@ main "$@"; exit $?
 
 def stale_files(assignment: str) -> list[str]:
     """Files of ``assignments/<id>`` that differ from a fresh release of ``solutions/<id>``."""
-    from autograder.release import build, differences
+    from autograder.instructor.release import build, differences
 
     with tempfile.TemporaryDirectory() as tmp:
         fresh = Path(tmp) / assignment
@@ -152,7 +154,7 @@ def course_files(assignment: str) -> list[Path]:
     keep = []
     for path in files:
         rel = path.relative_to(REPO)
-        if rel.as_posix() in INSTRUCTOR_ONLY or SKIPPED_PARTS & set(rel.parts[:-1]):
+        if rel.as_posix().startswith(f"{INSTRUCTOR}/") or SKIPPED_PARTS & set(rel.parts[:-1]):
             continue
         if (rel.name.endswith(SKIPPED_SUFFIXES) and rel.as_posix() not in SHIPPED_ARTIFACTS) \
                 or rel.name.startswith("."):
@@ -170,7 +172,7 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int) -> None:
 
 def gradescope(assignment: str, out: Path) -> Path:
     """Write ``out/gradescope-<id>.zip`` and return its path."""
-    from autograder.release import MARKERS
+    from autograder.instructor.release import MARKERS
 
     files = course_files(assignment)
     for rel in files:
