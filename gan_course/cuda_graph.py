@@ -63,7 +63,6 @@ def capture(step: Callable, *example: torch.Tensor, warmup: int = 3) -> Callable
     # .cpu(), a CPU tensor copied in) is found here, before any recording starts.
     side = torch.cuda.Stream()
     side.wait_stream(torch.cuda.current_stream())
-    problem = None
     with torch.cuda.stream(side):
         for _ in range(max(warmup - 1, 0)):
             step(*inputs)

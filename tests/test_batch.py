@@ -179,8 +179,9 @@ def sleeper() -> str:
     return "import subprocess, time\n" + escape + "time.sleep(8)\n" * 12
 
 
-def processes_in(folder: Path) -> set[int]:
-    """Live processes whose working folder is under ``folder`` (every sandbox child's is)."""
+def processes_in(folder: Path, jailed: bool = True) -> set[int]:
+    """Live processes whose working folder is under ``folder`` (every sandbox child's is), and with
+    ``jailed``, also those in a bubblewrap jail's work folder (whoever's jail it is)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -191,7 +192,7 @@ def processes_in(folder: Path) -> set[int]:
         except OSError:
             continue
         # A process in the bubblewrap jail sees its own root: its folder reads as bwrap.WORK.
-        if (cwd.startswith(str(folder)) or cwd.startswith(WORK)) and state != "Z":
+        if (cwd.startswith(str(folder)) or (jailed and cwd.startswith(WORK))) and state != "Z":
             found.add(int(entry.name))
     return found
 
@@ -241,7 +242,9 @@ def test_a_signal_stops_the_batch_cleanly_and_a_rerun_completes_it(tmp_path, sig
         # in a jail: unshare, the child and its escaped `sleep`; without one: the child
         wanted = 3 if jail_available() else 1
         def batch_processes() -> set[int]:
-            return processes_in(tmp) & descendants_of(proc.pid)
+            # Under this test's own folder: the batch's, wherever they sit in the tree (one that
+            # escaped to init too). In a jail's work folder: only the batch's own descendants.
+            return processes_in(tmp, jailed=False) | (processes_in(tmp) & descendants_of(proc.pid))
 
         while not ((out / "a_done" / "results.json").exists() and len(batch_processes()) >= wanted):
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
