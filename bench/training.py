@@ -25,7 +25,9 @@ the seed's settings and data path) for ``--seed-seconds`` on the same device, an
 steps/s and the ratio of the shipped loop's steps/s (over its first mark) to it.
 
 ``--set NAME=VALUE`` replaces a notebook variable right after the cell that assigns it (a Python
-literal), or a ``gan_project`` argument: for trying recipes, not for the figures of record.
+literal), or a ``gan_project`` argument; ``--replace 'OLD=>NEW'`` replaces text in the notebook's
+cells before they run (a setting written inside a function, such as a ``DataLoader``'s
+``batch_size``). Both are for trying recipes, not for the figures of record.
 """
 
 from __future__ import annotations
@@ -157,10 +159,12 @@ def assigned_names(source: str) -> set[str]:
     return names
 
 
-def run_notebook(assignment: str, clock: Clock, overrides: dict, stop_before: str | None = None) -> dict:
+def run_notebook(assignment: str, clock: Clock, overrides: dict, stop_before: str | None = None,
+                 replacements: list[tuple[str, str]] = ()) -> dict:
     """Execute the twin's cells in one namespace; the tracker's update() ticks the clock.
 
     With ``stop_before``, run the cells before that grade_id only and return the namespace.
+    Each (old, new) of ``replacements`` must occur in some cell: a typo fails at once.
     """
     class TimedTracker(ev.Tracker):
         def update(self, generator, step=None):
@@ -169,7 +173,12 @@ def run_notebook(assignment: str, clock: Clock, overrides: dict, stop_before: st
 
     ev.Tracker = TimedTracker                      # the notebook imports it after this line
     ns: dict = {"__name__": "__main__"}
-    for gid, source in notebook_cells(assignment):
+    cells = notebook_cells(assignment)
+    for old, new in replacements:
+        if not any(old in source for _, source in cells):
+            raise SystemExit(f"--replace: {old!r} is not in any cell of {assignment}")
+        cells = [(gid, source.replace(old, new)) for gid, source in cells]
+    for gid, source in cells:
         if gid == stop_before:
             return ns
         try:
@@ -445,6 +454,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-seconds", type=float, default=30)
     parser.add_argument("--trainer", choices=["torch", "pl"], default="torch", help="gan_project's script")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--replace", action="append", default=[], metavar="'OLD=>NEW'",
+                        help="replace text in the notebook's cells (for sweeps)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "training_out")
     parser.add_argument("--log", type=Path, default=None, help="append the JSON lines to this file")
@@ -455,8 +466,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     marks = sorted({m for m in args.marks if m < args.budget} | {args.budget})
     overrides = parse_overrides(args.set)
+    replacements = [tuple(pair.split("=>", 1)) for pair in args.replace]
+    if any(len(pair) != 2 for pair in replacements):
+        parser.error("--replace takes 'OLD=>NEW'")
     extra = {"device": "cuda" if torch.cuda.is_available() else "cpu", "tag": args.tag,
-             "overrides": overrides, "trainer": args.trainer if args.assignment == "gan_project" else None}
+             "overrides": overrides, **({"replace": args.replace} if args.replace else {}), "trainer": args.trainer if args.assignment == "gan_project" else None}
     torch.manual_seed(0)
 
     seed_rate = None
@@ -475,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.assignment == "gan_project":
         run_gan_project(clock, overrides, args.trainer)
     else:
-        run_notebook(args.assignment, clock, overrides)
+        run_notebook(args.assignment, clock, overrides, replacements=replacements)
     if seed_rate and clock.rows:
         first = clock.rows[0]
         record(args.log, {"kind": "ratio", "assignment": args.assignment,
