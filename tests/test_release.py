@@ -106,3 +106,14 @@ def test_student_readme_points_match_the_checks(assignment):
         want = groups[name]
         assert [float(v), float(h), float(t)] == [want[0], want[1], sum(want)], (name, want)
     assert {name for name, *_ in rows} == set(groups), "every part has its row"
+
+
+def test_release_text_does_not_depend_on_the_jupytext_version():
+    """A fresh install brings whatever jupytext is newest: the release must not record it."""
+    from autograder.instructor.sync import percent_from_notebook
+
+    nb = notebook_from_percent("# %%\nx = 1\n")
+    text = percent_from_notebook(nb)
+    assert "jupytext_version" not in text, text
+    assert "format_name: percent" in text and "x = 1" in text  # the rest of the header and the cell stay
+    assert notebook_from_percent(text).cells[0].source == "x = 1"
