@@ -100,6 +100,22 @@ run gan_tutorial/dev_g3_d3drop_lr2e-4       $T --replace "$DEV" --replace "$IN3"
 run training_a_gan/shipped_gpu training_a_gan --set N_STEPS=100000000 --seed-loop --seed-seconds 30
 run gan_project/pl_shipped_gpu gan_project --trainer pl --set epochs=100000 --seed-loop --seed-seconds 30
 }
+# Round 5: every round-4 variant of gan_tutorial died (1 digit) or collapsed; the deeper networks
+# at half the rate. training_a_gan's shipped run to its end; train_pl at both GPU candidates.
+round5() {
+LOADER="torch.utils.data.DataLoader(mnist_data, batch_size=100, shuffle=True)"
+ON_DEVICE="__import__('gan_course.data', fromlist=['x']).DeviceBatches(mnist_data, 100, device=device)"
+T="gan_tutorial --set num_epochs=100000 --set learning_rate=1e-4"
+DEV="$LOADER=>$ON_DEVICE"
+IN3="nn.Linear(NOISE_DIM, 300),=>nn.Linear(NOISE_DIM, 256), nn.LeakyReLU(0.2, inplace=True), nn.Linear(256, 512), nn.LeakyReLU(0.2, inplace=True), nn.Linear(512, 1024),"
+OUT3="nn.Linear(300, 28 * 28),=>nn.Linear(1024, 28 * 28),"
+D3="nn.Linear(28 * 28, 300),=>nn.Linear(28 * 28, 1024), nn.LeakyReLU(0.2, inplace=True), nn.Linear(1024, 512), nn.LeakyReLU(0.2, inplace=True), nn.Linear(512, 300),"
+run gan_tutorial/dev_g3_lr1e-4     $T --replace "$DEV" --replace "$IN3" --replace "$OUT3"
+run gan_tutorial/dev_g3_d3_lr1e-4  $T --replace "$DEV" --replace "$IN3" --replace "$OUT3" --replace "$D3"
+run training_a_gan/shipped_full training_a_gan
+run gan_project/pl_shipped_gpu gan_project --trainer pl --set epochs=100000
+run gan_project/pl_b512_lr4e-4 gan_project --trainer pl --set epochs=100000 --set batch_size=512 --set lr=4e-4
+}
 "round$ROUND"
 wait
 tar czf "$OUT/sweep.tgz" -C /tmp/sweep_runs . 2>/dev/null
