@@ -58,7 +58,7 @@ def load_checks(assignment: str, tools: bool = False) -> list[Check]:
     module = importlib.import_module(f"autograder.assignments.{assignment}")
     checks = list(module.CHECKS)
     if tools:
-        from autograder.trained import tool_checks
+        from autograder.probes.trained import tool_checks
 
         checks += tool_checks(assignment)
     names = [c.name for c in checks]
@@ -137,7 +137,7 @@ def close(observed: float, expected: float, rel: float = 1e-4, abs_: float = 1e-
 
 
 def layers(obs: dict, key: str = "layers") -> list[dict]:
-    """The leaf layers reported by :func:`autograder.observe.describe_layers`."""
+    """The leaf layers reported by :func:`autograder.child.observe.describe_layers`."""
     value = obs.get(key) if isinstance(obs, dict) else None
     if not isinstance(value, list) or not all(
         isinstance(v, dict) and isinstance(v.get("type"), str) for v in value

@@ -17,9 +17,9 @@ import torch
 from torch.utils.data import TensorDataset
 
 from autograder.checks import load_checks
-from autograder.grade import grade, spec
+from autograder.grading.grade import grade, spec
+from autograder.grading.results import Result
 from autograder.paths import release_dir, solution_dir
-from autograder.report import Result
 from gan_course.data import DeviceBatches
 
 

@@ -18,10 +18,10 @@ import torch
 from helpers import Mistake, by_name, grade_mistake, run_notebook, tiny_data_module
 
 from autograder.checks import find_check, load_checks
-from autograder.child import describe_error
-from autograder.grade import judge
+from autograder.child.errors import describe_error
+from autograder.grading.grade import judge
+from autograder.grading.results import CheckResult, Result
 from autograder.paths import solution_dir
-from autograder.report import CheckResult, Result
 
 matplotlib.use("Agg")
 

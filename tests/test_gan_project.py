@@ -8,7 +8,7 @@ import shutil
 import pytest
 from helpers import Mistake, by_name, submission_from
 
-from autograder.grade import grade
+from autograder.grading.grade import grade
 from autograder.paths import release_dir
 
 A = "gan_project"

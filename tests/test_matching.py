@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from helpers import by_name, full_marks
 
-from autograder.grade import grade, spec
+from autograder.grading.grade import grade, spec
 from autograder.paths import solution_dir
 
 NOTEBOOKS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from autograder import ASSIGNMENTS
-from autograder.grade import grade, spec
+from autograder.grading.grade import grade, spec
 from autograder.paths import REPO, release_dir, solution_dir
 
 NOTEBOOK_ASSIGNMENTS = [a for a in ASSIGNMENTS

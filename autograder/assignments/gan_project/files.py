@@ -13,8 +13,8 @@ import tempfile
 import torch
 from torch import nn
 
-from autograder import observe as ob
 from autograder.checks import Check, ObservationError, Verdict, fmt
+from autograder.child import observe as ob
 from autograder.probes import device as meta
 from autograder.probes.networks import LinearDiscriminator, real_images
 

@@ -11,7 +11,7 @@ import tempfile
 import torch
 from torch import nn
 
-from autograder import observe as ob
+from autograder.child import observe as ob
 from autograder.assignments.gan_project.files import (
     BETAS,
     IMAGE,
@@ -36,8 +36,8 @@ from autograder.assignments.gan_project.files import (
     stub_gan,
 )
 from autograder.checks import ObservationError, Verdict, changed, close, fmt, number, numbers, shape
-from autograder.child import describe_error
-from autograder.feedback import where_text
+from autograder.child.errors import describe_error
+from autograder.grading.feedback import where_text
 from autograder.probes import device as meta
 from autograder.probes.networks import LinearDiscriminator
 

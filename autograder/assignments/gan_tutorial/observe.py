@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from autograder import observe as ob
-from autograder.child import describe_error
+from autograder.child import observe as ob
+from autograder.child.errors import describe_error
 from autograder.probes import device as meta
 from autograder.probes.networks import ConstantGenerator, LinearDiscriminator
 from autograder.probes.noise import fingerprint

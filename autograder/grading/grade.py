@@ -1,7 +1,7 @@
 """Grade one submission: load it, observe it in a sandbox, judge every check here.
 
 ``grade`` runs every check; ``check`` (students' self-check) runs only the visible ones. Both
-return a :class:`~autograder.report.Result`; the exit code never depends on the score.
+return a :class:`~autograder.grading.results.Result`; the exit code never depends on the score.
 """
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from autograder import feedback, sandbox, submission, trained
 from autograder.checks import HIDDEN, VISIBLE, Check, ObservationError, Verdict, load_checks
-from autograder.report import CheckResult, Result
+from autograder.grading import feedback, sandbox, submission
+from autograder.grading.results import CheckResult, Result
+from autograder.probes import trained
 
 
 def spec(assignment: str):

@@ -37,11 +37,11 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import sandbox
-from autograder.grade import grade
-from autograder.render import write_feedback
-from autograder.report import write_atomic
-from autograder.sandbox import DEFAULT_LIMITS, Limits, SandboxError
+from autograder.grading import sandbox
+from autograder.grading.grade import grade
+from autograder.grading.pages import write_feedback
+from autograder.grading.results import write_atomic
+from autograder.grading.sandbox import DEFAULT_LIMITS, Limits, SandboxError
 
 SUFFIXES = (".pct.py", ".ipynb", ".zip")  # a file entry's name is its name without these
 STATE = ".grader"                         # the grader's own state inside the output folder

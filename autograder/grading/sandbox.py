@@ -1,12 +1,12 @@
 """Run a submission in a child process with limits, and collect what it observed.
 
-The child (:mod:`autograder.child`) gets a clean environment, a working folder that holds only
+The child (:mod:`autograder.child.main`) gets a clean environment, a working folder that holds only
 the submission, ``python -I``, and limits on memory, processes, CPU, disk, file size and time.
-It runs in a jail (:func:`jail_kind`): bubblewrap (:mod:`autograder.bwrap`) where it works, else
-the older ``unshare`` jail (:mod:`autograder.jail`, root only), else resource limits alone. The
+It runs in a jail (:func:`jail_kind`): bubblewrap (:mod:`autograder.grading.bwrap`) where it works, else
+the older ``unshare`` jail (:mod:`autograder.child.jail`, root only), else resource limits alone. The
 ``Run`` says which jail and which limits applied.
 
-The protocol (one contract with :mod:`autograder.child`): the parent writes one setup message
+The protocol (one contract with :mod:`autograder.child.main`): the parent writes one setup message
 (the program, no check parameters) on a request pipe; the child runs the cells or imports the
 modules, reporting ``start``/``done`` per step, then says ``ready``. Only then does the parent
 send *one* check's name and parameters; the child observes and reports ``done`` and ``ready``
@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import bwrap, cgroup
+from autograder.grading import bwrap, cgroup
 from autograder.paths import REPO
 
 
@@ -173,7 +173,7 @@ def jail_available() -> bool:
 
 
 def jail_config() -> dict:
-    """What the unshare jail makes read-only and what it hides (see :mod:`autograder.jail`)."""
+    """What the unshare jail makes read-only and what it hides (see :mod:`autograder.child.jail`)."""
     import site
 
     repo = REPO
@@ -228,7 +228,7 @@ class _Child:
         self.groups = cgroup.create(limits.memory_mb, limits.max_processes, limits.cpus)
         event_read, event_write = os.pipe()
         request_read, self.request_fd = os.pipe()
-        child = python_module("autograder.child", str(request_read), str(event_write))
+        child = python_module("autograder.child.main", str(request_read), str(event_write))
         pass_fds = [event_write, request_read]
         opened: list[int] = []
         workdir = host_workdir
@@ -243,7 +243,7 @@ class _Child:
             pass_fds += opened
         elif jail == "unshare":
             command = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child",
-                       *python_module("autograder.jail", json.dumps(jail_config())), "--", *child]
+                       *python_module("autograder.child.jail", json.dumps(jail_config())), "--", *child]
         else:
             command = child
         self.workdir = workdir

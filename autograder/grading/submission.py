@@ -5,7 +5,7 @@ The grader never imports or executes student code here: it only reads files as b
 For a notebook, the program is the student's code cells in the student's order, each top-level
 statement its own step, with the *released* notebook's provided cells (trusted) run in their
 place: a student cannot edit a locked cell or the guard of the training cell. Test cells are left
-out (the grader runs its own checks). :mod:`autograder.match` finds the student's work.
+out (the grader runs its own checks). :mod:`autograder.grading.match` finds the student's work.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import safe_read
+from autograder.grading import safe_read
+from autograder.grading.safe_read import MAX_BYTES
 from autograder.paths import release_dir
-from autograder.safe_read import MAX_BYTES
 
 
 class SubmissionError(Exception):
@@ -44,7 +44,7 @@ class Program:
 # --- reading notebooks -------------------------------------------------------------------
 
 def _read(path: Path, root: Path | None = None, name: str | None = None) -> bytes:
-    """A submission file's bytes, read safely (:mod:`autograder.safe_read`), or SubmissionError."""
+    """A submission file's bytes, read safely (:mod:`autograder.grading.safe_read`), or SubmissionError."""
     try:
         return safe_read.read_bytes(path, root=root, name=name)
     except safe_read.UnsafeFile as exc:
@@ -55,7 +55,7 @@ def read_notebook(path: Path) -> dict:
     """Parse a notebook file (``.ipynb`` JSON or a jupytext ``.pct.py``) without running it.
 
     The file is read without following links, as a regular file only, and at most
-    ``MAX_BYTES`` of it (see :mod:`autograder.safe_read`).
+    ``MAX_BYTES`` of it (see :mod:`autograder.grading.safe_read`).
     """
     data = _read(path)
     if not data.strip():
@@ -168,9 +168,9 @@ def load_notebook_program(assignment: str, path: Path, name: str) -> Program:
 
     Each solution cell of the release is found in the student's notebook by its nbgrader
     ``grade_id`` or, where that id is missing, duplicated or on a cell that is no longer code,
-    as the last code cell that defines the same top-level names. See :mod:`autograder.match`.
+    as the last code cell that defines the same top-level names. See :mod:`autograder.grading.match`.
     """
-    from autograder.match import match_cells
+    from autograder.grading.match import match_cells
 
     notes: list[str] = []
     nb_path = find_notebook(path, name, notes)

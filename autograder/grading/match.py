@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from autograder.cells import Statement, defined_names, signature, statements
+from autograder.grading.cells import Statement, defined_names, signature, statements
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ RENDERERS = {"markdown": markdown, "html": html, "classroom": classroom}
 def write_feedback(data: dict, folder: Path, student: str | None = None) -> None:
     """Write ``feedback.md`` and ``feedback.html`` (mode 0644) for one student into ``folder``,
     each atomically; ``student`` (default: the results' ``extra_data.student``) heads both."""
-    from autograder.report import write_atomic
+    from autograder.grading.results import write_atomic
 
     if student:
         data = dict(data, extra_data=dict(data.get("extra_data") or {}, student=student))

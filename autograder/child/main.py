@@ -1,10 +1,10 @@
 """The child process: runs a submission and reports observations, nothing else.
 
-Started by :mod:`autograder.sandbox` as ``python -I -m autograder.child REQUESTS EVENTS`` (two
+Started by :mod:`autograder.grading.sandbox` as ``python -I -m autograder.child.main REQUESTS EVENTS`` (two
 pipe file descriptors). It reads one setup request (the program: cells or modules, no check
 parameters), runs the submission's cells (or imports its modules), then says ``ready`` and waits.
 The grader then sends one check at a time (its name and parameters); the child puts back any
-torch function or method the submission replaced (:func:`autograder.observe.restore`), calls the
+torch function or method the submission replaced (:func:`autograder.child.observe.restore`), calls the
 check's ``observe`` function, reports, drops the parameters and says ``ready`` again. So no
 check's parameters are in this process before that check runs, and none stays after it.
 
@@ -23,12 +23,11 @@ import linecache
 import os
 import sys
 import time
-import traceback
 
-from autograder.cells import strip_magics  # bound now: the child later drops autograder modules
-from autograder.observe import Missing
-from autograder.observe import protect as _protect
-from autograder.observe import restore as _restore
+from autograder.child.errors import describe_error
+from autograder.child.observe import protect as _protect
+from autograder.child.observe import restore as _restore
+from autograder.grading.cells import strip_magics  # bound now: the child later drops autograder modules
 
 # Bound before any student code runs: a submission that patches these later cannot change
 # what this process reports.
@@ -40,32 +39,6 @@ _monotonic = time.monotonic
 _exc_info = sys.exc_info
 _exit = os._exit
 _stdout, _stderr = sys.stdout, sys.stderr
-
-
-def describe_error(exc: BaseException, student_files: tuple[str, ...] = ("<",)) -> dict:
-    """A plain-data description of an exception raised by (or inside) student code."""
-    if isinstance(exc, Missing):
-        return {"kind": "missing", "name": exc.name}
-    kind = "not_implemented" if isinstance(exc, NotImplementedError) else "exception"
-    where = None
-    tb = exc.__traceback__
-    for frame in traceback.extract_tb(tb):
-        # the qualified name says which class a method belongs to: MNISTGenerator.__init__
-        qualname = getattr(tb.tb_frame.f_code, "co_qualname", frame.name) if tb else frame.name
-        tb = tb.tb_next if tb else None
-        if frame.filename.startswith(student_files):
-            where = {"file": frame.filename.strip("<>"), "line": frame.lineno,
-                     "function": qualname, "code": (frame.line or "")[:200]}
-    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(student_files):
-        where = {"file": exc.filename.strip("<>"), "line": exc.lineno, "function": "",
-                 "code": (exc.text or "").strip()[:200]}
-    try:
-        message = str(exc)[:600]
-    except Exception:  # a hostile __str__
-        message = "(the exception's message could not be read)"
-    return {"kind": kind, "type": type(exc).__name__[:80], "message": message, "where": where}
-
-
 _getpid = os.getpid
 
 
@@ -73,7 +46,7 @@ class Reporter:
     """The child's two pipes: requests from the grader, events to it.
 
     It holds no secret: the grader trusts an event only as far as its order allows (one
-    ``done`` per step, for the step it asked; see :mod:`autograder.sandbox`).
+    ``done`` per step, for the step it asked; see :mod:`autograder.grading.sandbox`).
     """
 
     def __init__(self, requests: int, events: int):
