@@ -20,8 +20,6 @@ import re
 import sys
 from pathlib import Path
 
-FORMATS = ("markdown", "html", "classroom")
-
 
 def _parts(data: dict) -> tuple[str, list[str], list[dict], list[dict]]:
     """Title, notes, failed checks and passed checks (each in the grader's order)."""
