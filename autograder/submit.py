@@ -31,12 +31,9 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 def needed_files(assignment: str) -> list[str]:
     """The file names the grader reads from a submission of ``assignment``."""
-    from autograder.grading.grade import spec
+    from autograder.checks import Assignment
 
-    module = spec(assignment)
-    if getattr(module, "NOTEBOOK", None):
-        return [module.NOTEBOOK]
-    return [name for name, origin in module.MODULES.items() if origin == "student"]
+    return Assignment.load(assignment).submitted_files()
 
 
 def default_name(path: Path, assignment: str) -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 import torch
 from torch.utils.data import TensorDataset
 
-from autograder.checks import load_checks
-from autograder.grading.grade import grade, spec
+from autograder.checks import Assignment, load_checks
+from autograder.grading.grade import grade
 from autograder.grading.results import Result
 from autograder.paths import release_dir, solution_dir
 from gan_course.data import DeviceBatches
@@ -42,7 +42,7 @@ def submission_from(assignment: str, dest: Path, edits=(), source: Path | None =
     """Copy the reference solution (or ``source``) to ``dest`` and apply ``edits``."""
     source = source or solution_dir(assignment)
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns("*.pct.py", "__pycache__"))
-    notebook = getattr(spec(assignment), "NOTEBOOK", None)
+    notebook = Assignment.load(assignment).notebook
     nb = json.loads((dest / notebook).read_text()) if notebook else None
     for target, old, new in edits:
         kind, name = target.split(":", 1)

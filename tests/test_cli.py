@@ -120,16 +120,17 @@ def test_self_check_cells_in_jupyter_name_the_function_and_the_cell():
 
 def test_check_notices_another_assignments_notebook():
     from autograder import ASSIGNMENTS
-    from autograder.grading.grade import spec, wrong_assignment
+    from autograder.checks import Assignment
+    from autograder.grading.grade import wrong_assignment
     from autograder.paths import release_dir, solution_dir
 
-    note = wrong_assignment("gan_tutorial", release_dir("first_gan") / "first_gan.ipynb")
+    note = wrong_assignment(Assignment.load("gan_tutorial"), release_dir("first_gan") / "first_gan.ipynb")
     assert note and "looks like first_gan's" in note and "wrong file" in note
     for assignment in ASSIGNMENTS:
-        name = getattr(spec(assignment), "NOTEBOOK", None)
+        name = Assignment.load(assignment).notebook
         if name:
             for folder in (release_dir(assignment), solution_dir(assignment)):
-                assert wrong_assignment(assignment, folder / name) is None, assignment
+                assert wrong_assignment(Assignment.load(assignment), folder / name) is None, assignment
 
 
 def long_result():

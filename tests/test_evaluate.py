@@ -19,9 +19,9 @@ import pytest
 import torch
 from helpers import submission_from
 
-from autograder.checks import find_check, load_checks
+from autograder.checks import Assignment, find_check, load_checks
 from autograder.grading import sandbox, submission
-from autograder.grading.grade import grade, judge, spec
+from autograder.grading.grade import grade, judge
 from autograder.paths import release_dir, solution_dir
 from autograder.probes import trained
 from gan_course import classifier
@@ -286,7 +286,7 @@ def trained_check():
 def run_trained_check(folder: Path):
     """Only the trained-generator check, through the sandbox as when grading: (verdict, score)."""
     check = trained_check()
-    program = submission.load(A, folder, spec(A))
+    program = submission.load(Assignment.load(A), folder)
     trained.attach(program, [check], A, folder)
     request = {"assignment": A, "kind": program.kind, "cells": program.cells, "modules": program.modules,
                "checks": [{"name": check.name, "params": check.params}]}

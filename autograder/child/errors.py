@@ -1,9 +1,15 @@
-"""An exception raised in the child, as plain data the grader can judge (runs in the child)."""
+"""An exception raised in the child, as plain data the grader can judge (runs in the child).
+
+:func:`describe_error` is what observers report; the child's entry point also tags the error
+of each step with where it was raised (:func:`tag`). The words come from the grader's
+:mod:`autograder.grading.feedback`.
+"""
 
 from __future__ import annotations
 
 import traceback
 
+from autograder import protocol
 from autograder.child.observe import Missing
 
 
@@ -29,3 +35,24 @@ def describe_error(exc: BaseException, student_files: tuple[str, ...] = ("<",)) 
     except Exception:  # a hostile __str__
         message = "(the exception's message could not be read)"
     return {"kind": kind, "type": type(exc).__name__[:80], "message": message, "where": where}
+
+
+def tag(error: dict, origins: dict[str, str]) -> dict:
+    """``error`` (from :func:`describe_error`) tagged where it happened: its ``origin``
+    (:func:`autograder.protocol.origin`: ``student``, ``provided`` or ``course``) and, for a
+    ``NameError: name 'x' is not defined``, the ``undefined`` name."""
+    error["origin"] = protocol.origin(error, origins)
+    undefined = _undefined_name(error)
+    if undefined is not None:
+        error["undefined"] = undefined
+    return error
+
+
+def _undefined_name(error: dict) -> str | None:
+    """``x`` for a ``NameError: name 'x' is not defined``."""
+    if error.get("type") != "NameError":
+        return None
+    message = str(error.get("message", ""))
+    if message.startswith("name '") and "'" in message[6:]:
+        return message[6:].split("'", 1)[0]
+    return None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from autograder import protocol
 from autograder.grading import sandbox, submission
 from autograder.probes.trained import EVALUATE_CHECK, RECIPES, checkpoint_files, evaluate_observation, problem_message
 
@@ -44,7 +45,7 @@ def submission_folder(assignment: str, path: Path) -> tuple[Path, Path | None]:
 def evaluate_checkpoint(assignment: str, path: Path, n: int = 5000,
                         limits: sandbox.Limits = sandbox.DEFAULT_LIMITS):
     """Sample the submitted generator in the sandbox and judge it here: (Evaluation, images, found)."""
-    from autograder.grading.grade import spec
+    from autograder.checks import Assignment
 
     if assignment not in RECIPES:
         raise EvaluateError(f"{assignment} has no trained generator to evaluate")
@@ -52,13 +53,12 @@ def evaluate_checkpoint(assignment: str, path: Path, n: int = 5000,
         raise EvaluateError(f"--n must be between 1 and {MAX_SAMPLES}, got {n}")
     folder, checkpoint = submission_folder(assignment, path)
     try:
-        program = submission.load(assignment, folder, spec(assignment))
+        program = submission.load(Assignment.load(assignment), folder)
     except submission.SubmissionError as exc:
         raise EvaluateError(str(exc)) from None
     program.files.update(checkpoint_files(assignment, folder, checkpoint))
     params = {"assignment": assignment, "n": n, "seed": 0}
-    request = {"assignment": assignment, "kind": program.kind, "cells": program.cells,
-               "modules": program.modules, "checks": [{"name": EVALUATE_CHECK, "params": params}]}
+    request = protocol.request(assignment, program, [(EVALUATE_CHECK, params)])
     steps = [(s, limits.cell_timeout) for s in program.setup_steps] + [(EVALUATE_CHECK, limits.check_timeout)]
     run = sandbox.observe(request, steps, program.files, limits)
     outcome = run.steps.get(EVALUATE_CHECK, {})

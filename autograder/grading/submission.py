@@ -15,6 +15,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import protocol
+from autograder.checks import Assignment
 from autograder.grading import safe_read
 from autograder.grading.safe_read import MAX_BYTES
 from autograder.paths import release_dir
@@ -33,12 +35,21 @@ class Program:
     files: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)     # remarks for the student
     matching: list[dict] = field(default_factory=list)  # how each solution cell was found
+    module_origins: dict[str, str] = field(default_factory=dict)  # modules: file -> origin
 
     @property
     def setup_steps(self) -> list[str]:
         if self.kind == "notebook":
             return [c["step"] for c in self.cells]
-        return [f"import:{m}" for m in self.modules]
+        return [protocol.import_step(m) for m in self.modules]
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """Whose code each cell (by label) or module file is: ``student`` or ``provided``; the
+        child tags an error with the origin of the code that raised it."""
+        if self.kind == "notebook":
+            return {c["label"]: c["origin"] for c in self.cells}
+        return dict(self.module_origins)
 
 
 # --- reading notebooks -------------------------------------------------------------------
@@ -153,14 +164,14 @@ def find_notebook(path: Path, name: str, notes: list[str]) -> Path:
                           f"submit one notebook named {name}.")
 
 
-def load(assignment: str, path: Path, spec) -> Program:
+def load(assignment: Assignment, path: Path) -> Program:
     """The program for ``path`` (a notebook file or a submission folder)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(path)
-    if getattr(spec, "NOTEBOOK", None):
-        return load_notebook_program(assignment, path, spec.NOTEBOOK)
-    return load_module_program(assignment, path, spec.MODULES)
+    if assignment.notebook:
+        return load_notebook_program(assignment.id, path, assignment.notebook)
+    return load_module_program(assignment.id, path, assignment.modules)
 
 
 def load_notebook_program(assignment: str, path: Path, name: str) -> Program:
@@ -206,4 +217,5 @@ def load_module_program(assignment: str, path: Path, modules: dict[str, str]) ->
             data = _read(candidate, root=root, name=shown)
         program.files[filename] = data
         program.modules.append(filename.removesuffix(".py"))
+        program.module_origins[filename] = origin
     return program
