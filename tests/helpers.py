@@ -76,6 +76,19 @@ def grade_mistake(assignment: str, mistake: Mistake, tmp_path: Path) -> Result:
     return grade(assignment, submission_from(assignment, tmp_path / mistake.name, mistake.edits))
 
 
+def assert_fails_as_named(result: Result, mistake: Mistake, reference_score: float) -> None:
+    """``result`` scores below the reference, and fails each check the mistake names, with the
+    words its feedback must contain."""
+    checks = by_name(result)
+    assert result.score < reference_score
+    for name in mistake.fails:
+        assert not checks[name].passed, f"{mistake.name} should fail {name}"
+        for word in mistake.says:
+            assert word in checks[name].message, (
+                f"{name}'s feedback for {mistake.name} should mention {word!r}: "
+                f"{checks[name].message}")
+
+
 # --- running a reference notebook as a student would --------------------------------------
 
 def tiny_data_module(n: int = 300) -> types.ModuleType:
