@@ -81,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.verb in ("grade", "check"):
-        from autograder.grade import grade
-        from autograder.report import table, write_json
-        from autograder.sandbox import SandboxError
+        from autograder.grading.grade import grade
+        from autograder.grading.results import table, write_json
+        from autograder.grading.sandbox import SandboxError
 
         visibility = "all" if args.verb == "grade" else "visible"
         try:
@@ -121,11 +121,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return 0
     if args.verb == "report":
-        from autograder.render import report
+        from autograder.grading.pages import report
 
         return report(args.format, args.results, args.out)
     if args.verb == "evaluate":
-        from autograder.evaluate import main as evaluate
+        from autograder.grading.evaluate import main as evaluate
 
         return evaluate(args.assignment, args.path, args.out, args.n)
     if args.verb == "sync":
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def grade_all_verb(args) -> int:
     """grade-all: 0 when done, 130/143 when stopped by SIGINT/SIGTERM, 2 when it cannot start."""
-    from autograder.batch import BatchError, grade_all
+    from autograder.grading.batch import BatchError, grade_all
 
     try:
         batch = grade_all(args.assignment, args.submissions, args.out, jobs=args.jobs)
@@ -153,7 +153,7 @@ def grade_all_verb(args) -> int:
         if s.get("warning"):
             print(f"  {s['student']}: {s['warning']}", file=sys.stderr)
     if not args.no_summary and not batch.interrupted:
-        from autograder.summary import write
+        from autograder.grading.summary import write
 
         text, page = write(args.out, args.assignment, batch.results, errors, batch.not_graded)
         print(text)

@@ -8,7 +8,9 @@ A :class:`Check` has two halves that never meet in one process:
   sees a student object, only the JSON the child sent, and treats it as untrusted.
 
 Each assignment (``autograder/assignments/<id>.py``, or the package ``<id>/``) defines ``CHECKS``, a
-list of checks, mostly over the shared probes of :mod:`autograder.probes`.
+list of checks, mostly over the shared probes of :mod:`autograder.probes`, and ``NOTEBOOK`` (or
+``MODULES``). :meth:`Assignment.load` reads them once per process: the grading parent hands that
+:class:`Assignment` to every step of a grading; the child loads its own copy of the checks.
 """
 
 from __future__ import annotations
@@ -52,13 +54,48 @@ class ObservationError(Exception):
     """The observation is malformed (a broken or hostile child): the check fails."""
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """One assignment as the grader sees it: what a student submits and the checks, loaded once
+    (:meth:`load`) and handed to every step of a grading."""
+
+    id: str
+    notebook: str | None              # the notebook's file name (None: a ``.py`` assignment)
+    modules: dict[str, str]           # ``.py`` assignments: file name -> "student" or "provided"
+    checks: tuple[Check, ...]
+
+    @classmethod
+    def load(cls, assignment: str) -> Assignment:
+        """Import ``autograder.assignments.<id>`` and read its NOTEBOOK (or MODULES) and CHECKS."""
+        module = importlib.import_module(f"autograder.assignments.{assignment}")
+        checks = tuple(module.CHECKS)
+        names = [c.name for c in checks]
+        assert len(names) == len(set(names)), f"duplicate check names in {assignment}"
+        return cls(assignment, getattr(module, "NOTEBOOK", None),
+                   dict(getattr(module, "MODULES", None) or {}), checks)
+
+    @property
+    def points(self) -> float:
+        """The assignment's full marks."""
+        return sum(c.points for c in self.checks)
+
+    def selected(self, visibility: str) -> list[Check]:
+        """The checks a grading runs: all (``"all"``) or the visible ones (a self-check)."""
+        return [c for c in self.checks if visibility == "all" or c.visibility == VISIBLE]
+
+    def submitted_files(self) -> list[str]:
+        """The file names the grader reads from a submission."""
+        if self.notebook:
+            return [self.notebook]
+        return [name for name, origin in self.modules.items() if origin == "student"]
+
+
 def load_checks(assignment: str, tools: bool = False) -> list[Check]:
     """The checks of one assignment, in order; with ``tools``, also the ungraded observers
     (``python -m autograder evaluate``) that the child may be asked to run."""
-    module = importlib.import_module(f"autograder.assignments.{assignment}")
-    checks = list(module.CHECKS)
+    checks = list(Assignment.load(assignment).checks)
     if tools:
-        from autograder.trained import tool_checks
+        from autograder.probes.trained import tool_checks
 
         checks += tool_checks(assignment)
     names = [c.name for c in checks]
@@ -137,7 +174,7 @@ def close(observed: float, expected: float, rel: float = 1e-4, abs_: float = 1e-
 
 
 def layers(obs: dict, key: str = "layers") -> list[dict]:
-    """The leaf layers reported by :func:`autograder.observe.describe_layers`."""
+    """The leaf layers reported by :func:`autograder.child.observe.describe_layers`."""
     value = obs.get(key) if isinstance(obs, dict) else None
     if not isinstance(value, list) or not all(
         isinstance(v, dict) and isinstance(v.get("type"), str) for v in value

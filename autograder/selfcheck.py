@@ -53,8 +53,8 @@ def _cell_name(filename: str) -> str:
 
 
 def describe_student_error(exc: BaseException) -> dict:
-    """Like :func:`autograder.child.describe_error`, for code run in a notebook's kernel."""
-    from autograder.child import describe_error
+    """Like :func:`autograder.child.errors.describe_error`, for code run in a notebook's kernel."""
+    from autograder.child.errors import describe_error
 
     error = describe_error(exc)
     libraries = _library_folders()
@@ -84,7 +84,7 @@ def points_line(earned: float, visible: float, hidden: float) -> str:
 
 def check(assignment: str, group: str, namespace: dict, hidden: bool = False) -> float:
     """Run the checks of ``group`` on ``namespace``; print feedback; return the points earned."""
-    from autograder.grade import judge
+    from autograder.grading.grade import judge
 
     wanted = HIDDEN if hidden else VISIBLE
     group_checks = [c for c in load_checks(assignment) if c.group == group]

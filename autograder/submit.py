@@ -23,7 +23,7 @@ import sys
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from autograder.submission import MAX_BYTES, SubmissionError
+from autograder.grading.submission import MAX_BYTES, SubmissionError
 
 MAX_FILES = 50
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -31,12 +31,9 @@ ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 def needed_files(assignment: str) -> list[str]:
     """The file names the grader reads from a submission of ``assignment``."""
-    from autograder.grade import spec
+    from autograder.checks import Assignment
 
-    module = spec(assignment)
-    if getattr(module, "NOTEBOOK", None):
-        return [module.NOTEBOOK]
-    return [name for name, origin in module.MODULES.items() if origin == "student"]
+    return Assignment.load(assignment).submitted_files()
 
 
 def default_name(path: Path, assignment: str) -> str:
@@ -163,7 +160,7 @@ def unpack(archive_path: Path, folder: Path) -> list[str]:
 def submit(assignment: str, path: Path, name: str | None = None, out: Path | None = None,
            run_checks: bool = True) -> int:
     """The CLI verb: check, warn, write ``OUT/NAME.zip``; 0, or 2 when nothing can be packed."""
-    from autograder.report import table
+    from autograder.grading.results import table
 
     try:
         files, warnings = collect(assignment, Path(path))
@@ -174,7 +171,7 @@ def submit(assignment: str, path: Path, name: str | None = None, out: Path | Non
     target = (out or Path.cwd()) / f"{student}.zip"
     target = write_zip(files, target)
     if run_checks:
-        from autograder.grade import grade
+        from autograder.grading.grade import grade
 
         print(table(grade(assignment, target, visibility="visible"), color=sys.stdout.isatty()))
         print()

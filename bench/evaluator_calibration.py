@@ -7,7 +7,7 @@
 
 ``baselines`` scores MNIST-train against MNIST-test (the floor), uniform noise, blurred MNIST
 digits, and a "generator" that only makes one digit, at the evaluator's default n = 5000 and at
-the grader's n (autograder.trained.GRADING_SAMPLES); then it times ``evaluate`` on 5000 samples
+the grader's n (autograder.probes.trained.GRADING_SAMPLES); then it times ``evaluate`` on 5000 samples
 of a gan_project-sized generator.
 
 ``reference ID`` runs the reference solution's own training (the notebook twin's cells, or
@@ -70,7 +70,7 @@ def figures_of(result: ev.Evaluation) -> dict:
 
 
 def grading_samples() -> int:
-    from autograder.trained import GRADING_SAMPLES
+    from autograder.probes.trained import GRADING_SAMPLES
 
     return GRADING_SAMPLES
 
@@ -245,7 +245,7 @@ def rebuild(assignment: str, snapshot: dict) -> torch.nn.Module:
     else:
         import jupytext
 
-        from autograder.trained import RECIPES
+        from autograder.probes.trained import RECIPES
 
         os.environ["GAN_COURSE_GRADING"] = "1"
         nb = jupytext.read(REPO / "solutions" / assignment / f"{assignment}.pct.py")

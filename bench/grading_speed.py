@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from autograder import ASSIGNMENTS  # noqa: E402
-from autograder.sandbox import jail_kind  # noqa: E402
+from autograder.grading.sandbox import jail_kind  # noqa: E402
 
 
 def timed(command: list[str]) -> tuple[float, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.grade import grade
+from autograder.grading.grade import grade
 from autograder.paths import release_dir, solution_dir
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import torch
 from torch.utils.data import TensorDataset
 
-from autograder.checks import load_checks
-from autograder.grade import grade, spec
+from autograder.checks import Assignment, load_checks
+from autograder.grading.grade import grade
+from autograder.grading.results import Result
 from autograder.paths import release_dir, solution_dir
-from autograder.report import Result
 from gan_course.data import DeviceBatches
 
 
@@ -42,7 +42,7 @@ def submission_from(assignment: str, dest: Path, edits=(), source: Path | None =
     """Copy the reference solution (or ``source``) to ``dest`` and apply ``edits``."""
     source = source or solution_dir(assignment)
     shutil.copytree(source, dest, ignore=shutil.ignore_patterns("*.pct.py", "__pycache__"))
-    notebook = getattr(spec(assignment), "NOTEBOOK", None)
+    notebook = Assignment.load(assignment).notebook
     nb = json.loads((dest / notebook).read_text()) if notebook else None
     for target, old, new in edits:
         kind, name = target.split(":", 1)
@@ -74,6 +74,19 @@ def by_name(result: Result) -> dict:
 
 def grade_mistake(assignment: str, mistake: Mistake, tmp_path: Path) -> Result:
     return grade(assignment, submission_from(assignment, tmp_path / mistake.name, mistake.edits))
+
+
+def assert_fails_as_named(result: Result, mistake: Mistake, reference_score: float) -> None:
+    """``result`` scores below the reference, and fails each check the mistake names, with the
+    words its feedback must contain."""
+    checks = by_name(result)
+    assert result.score < reference_score
+    for name in mistake.fails:
+        assert not checks[name].passed, f"{mistake.name} should fail {name}"
+        for word in mistake.says:
+            assert word in checks[name].message, (
+                f"{name}'s feedback for {mistake.name} should mention {word!r}: "
+                f"{checks[name].message}")
 
 
 # --- running a reference notebook as a student would --------------------------------------

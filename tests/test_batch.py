@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from helpers import full_marks
 
-from autograder import batch
 from autograder.__main__ import main
-from autograder.bwrap import WORK
+from autograder.grading import batch
+from autograder.grading.bwrap import WORK
+from autograder.grading.results import write_json
 from autograder.paths import REPO, release_dir, solution_dir
-from autograder.report import write_json
 
 
 @pytest.fixture()
@@ -157,7 +157,7 @@ def test_a_planted_result_is_regraded_and_a_feedback_failure_keeps_the_real_one(
 
 def test_the_child_cannot_see_the_output_folder(tmp_path):
     """grade-all hides OUT from the sandbox (the jail covers GAN_COURSE_HIDE paths)."""
-    from autograder import sandbox
+    from autograder.grading import sandbox
 
     assert batch._may_hide(tmp_path / "out")
     assert not batch._may_hide(REPO), "hiding the grader's own checkout would break the child"
@@ -171,7 +171,7 @@ def sleeper() -> str:
     """A cell that hangs; in a jail it also starts a process that leaves the child's session
     (only a jail's own process tree ends that one; without a jail it would outlive any kill
     of the session, which the sandbox does not claim to prevent)."""
-    from autograder.sandbox import jail_available
+    from autograder.grading.sandbox import jail_available
 
     escape = ("subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
               if jail_available() else "")
@@ -223,7 +223,7 @@ def descendants_of(root: int) -> set[int]:
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_batch_cleanly_and_a_rerun_completes_it(tmp_path, signum):
-    from autograder.sandbox import jail_available
+    from autograder.grading.sandbox import jail_available
 
     subs, out, tmp = tmp_path / "subs", tmp_path / "out", tmp_path / "tmp"
     subs.mkdir(), tmp.mkdir()
@@ -277,7 +277,7 @@ def test_a_signal_stops_the_batch_cleanly_and_a_rerun_completes_it(tmp_path, sig
 
 def test_class_summary_after_a_batch(tmp_path, monkeypatch, capsys, release_results,
                                      reference_results):
-    from autograder.grade import grade
+    from autograder.grading.grade import grade
 
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()

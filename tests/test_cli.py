@@ -73,7 +73,7 @@ def test_self_check_runs_only_visible_checks():
 
 
 def test_same_submission_same_results(reference_results):
-    from autograder.grade import grade
+    from autograder.grading.grade import grade
     from autograder.paths import solution_dir
 
     first = reference_results("first_gan").to_gradescope()
@@ -120,20 +120,21 @@ def test_self_check_cells_in_jupyter_name_the_function_and_the_cell():
 
 def test_check_notices_another_assignments_notebook():
     from autograder import ASSIGNMENTS
-    from autograder.grade import spec, wrong_assignment
+    from autograder.checks import Assignment
+    from autograder.grading.grade import wrong_assignment
     from autograder.paths import release_dir, solution_dir
 
-    note = wrong_assignment("gan_tutorial", release_dir("first_gan") / "first_gan.ipynb")
+    note = wrong_assignment(Assignment.load("gan_tutorial"), release_dir("first_gan") / "first_gan.ipynb")
     assert note and "looks like first_gan's" in note and "wrong file" in note
     for assignment in ASSIGNMENTS:
-        name = getattr(spec(assignment), "NOTEBOOK", None)
+        name = Assignment.load(assignment).notebook
         if name:
             for folder in (release_dir(assignment), solution_dir(assignment)):
-                assert wrong_assignment(assignment, folder / name) is None, assignment
+                assert wrong_assignment(Assignment.load(assignment), folder / name) is None, assignment
 
 
 def long_result():
-    from autograder.report import CheckResult, Result
+    from autograder.grading.results import CheckResult, Result
 
     title = "train_torch: one generator step changes only the generator and lowers its loss " * 2
     return Result("gan_project", "submission/", checks=[
@@ -144,7 +145,7 @@ def long_result():
 
 @pytest.mark.parametrize("width", [60, 100])
 def test_the_check_table_fits_the_terminal(width):
-    from autograder.report import table
+    from autograder.grading.results import table
 
     text = table(long_result(), width=width)
     assert max(len(line) for line in text.splitlines()) <= width, text
@@ -172,7 +173,7 @@ def test_gradescope_results_use_markdown_numbers_and_tags(reference_results):
 
 
 def test_markdown_feedback_shows_comparisons_as_written():
-    from autograder.render import markdown
+    from autograder.grading.pages import markdown
 
     page = markdown({"score": 0, "max_score": 1, "output": "first_gan: 0 / 1", "tests": [
         {"name": "get_noise [get_noise]", "score": 0, "max_score": 1, "status": "failed",

@@ -11,7 +11,7 @@ import shutil
 import pytest
 from helpers import by_name, submission_from
 
-from autograder.grade import grade
+from autograder.grading.grade import grade
 from autograder.paths import solution_dir
 
 # (assignment, target, old, new, the failing check, words the feedback must contain)

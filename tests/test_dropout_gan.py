@@ -1,7 +1,7 @@
-"""dropout_gan: the reference earns full marks, the release earns 0, typical mistakes lose points.
-
-The mistakes are graded four at a time (the grader runs each submission in its own child
-process), once per test session; each parametrized test then reads its result.
+"""dropout_gan: its cases of the grading contract (tests/test_contract.py) as data (``MISTAKES``,
+``STYLES``, ``GPU_MISTAKES``; the contract grades its mistakes four at a time, each submission in
+its own child process), and the tests of its own (more mistakes judged in process, the reference
+notebook as students run it, the device reports judged without a GPU).
 """
 
 from __future__ import annotations
@@ -9,23 +9,24 @@ from __future__ import annotations
 import json
 import math
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 import torch
-from helpers import Mistake, by_name, grade_mistake, run_notebook, tiny_data_module
+from helpers import Mistake, assert_fails_as_named, run_notebook, tiny_data_module
 
 from autograder.checks import find_check, load_checks
-from autograder.child import describe_error
-from autograder.grade import judge
+from autograder.child.errors import describe_error
+from autograder.grading.grade import judge
+from autograder.grading.results import CheckResult, Result
 from autograder.paths import solution_dir
-from autograder.report import CheckResult, Result
 
 matplotlib.use("Agg")
 
 A = "dropout_gan"
+FULL_MARKS = 20          # the reference earns exactly this
+GRADED_TOGETHER = True   # the contract grades the mistakes four at a time
 DISC, GEN = "cell:MNISTDiscriminator", "cell:MNISTGenerator"
 DS, GS = "cell:discriminator_step", "cell:generator_step"
 DROPOUT_LINE = "            nn.Dropout(p=0.2),\n"
@@ -160,59 +161,6 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def mistake_results(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mistakes")
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {m.name: pool.submit(grade_mistake, A, m, folder) for m in MISTAKES}
-        return {name: future.result() for name, future in futures.items()}
-
-
-def test_reference_scores_full_marks(reference_results):
-    result = reference_results(A)
-    failed = {c.name: c.message for c in result.checks if not c.passed}
-    assert not failed, f"the reference solution fails: {failed}"
-    assert result.score == result.max_score == 20
-
-
-def test_release_scores_zero_with_not_implemented_feedback(release_results):
-    result = release_results(A)
-    assert result.score == 0
-    for c in result.checks:
-        assert "Not implemented yet" in c.message, f"{c.name}: {c.message}"
-
-
-def assert_fails_as_named(result, mistake: Mistake, reference_score: float) -> None:
-    checks = by_name(result)
-    assert result.score < reference_score
-    for name in mistake.fails:
-        assert not checks[name].passed, f"{mistake.name} should fail {name}"
-        for word in mistake.says:
-            assert word in checks[name].message, (
-                f"{name}'s feedback for {mistake.name} should mention {word!r}: "
-                f"{checks[name].message}")
-
-
-@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
-def test_mistake_loses_points_on_the_check_that_names_it(mistake, mistake_results, reference_results):
-    assert_fails_as_named(mistake_results[mistake.name], mistake, reference_results(A).score)
-
-
-@pytest.mark.parametrize("style", sorted(STYLES))
-def test_correct_style_keeps_full_marks(style, tmp_path, reference_results):
-    result = grade_mistake(A, Mistake(style, STYLES[style], []), tmp_path)
-    failed = {c.name: c.message for c in result.checks if not c.passed}
-    assert not failed, f"the correct style {style} loses points: {failed}"
-    assert result.score == reference_results(A).max_score
-
-
-@pytest.mark.gpu
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-@pytest.mark.parametrize("mistake", GPU_MISTAKES, ids=lambda m: m.name)
-def test_device_mistake_loses_points_on_a_gpu(mistake, tmp_path, reference_results):
-    assert_fails_as_named(grade_mistake(A, mistake, tmp_path), mistake, reference_results(A).score)
 
 
 def test_reference_notebook_trains_for_students(monkeypatch):

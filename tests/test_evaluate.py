@@ -1,5 +1,5 @@
 """The evaluator (gan_course.evaluate), ``python -m autograder evaluate`` and the graded
-trained-generator check of gan_project (autograder.trained).
+trained-generator check of gan_project (autograder.probes.trained).
 
 Nothing here trains a GAN or the classifier: the classifier's weights ship with the course, and
 the reference gan_project checkpoint (``solutions/gan_project/checkpoint.pt``) was written by
@@ -19,10 +19,11 @@ import pytest
 import torch
 from helpers import submission_from
 
-from autograder import sandbox, submission, trained
-from autograder.checks import find_check, load_checks
-from autograder.grade import grade, judge, spec
+from autograder.checks import Assignment, find_check, load_checks
+from autograder.grading import sandbox, submission
+from autograder.grading.grade import grade, judge
 from autograder.paths import release_dir, solution_dir
+from autograder.probes import trained
 from gan_course import classifier
 from gan_course import evaluate as ev
 
@@ -261,7 +262,7 @@ def test_evaluate_verb_on_each_notebooks_generator_pt(assignment, tmp_path, monk
     folder = submission_from(assignment, tmp_path / "submission")
     torch.save(reference_generator(assignment, monkeypatch).state_dict(), folder / "generator.pt")
     monkeypatch.delenv("GAN_COURSE_GRADING")
-    from autograder.evaluate import evaluate_checkpoint
+    from autograder.grading.evaluate import evaluate_checkpoint
 
     result, images, found = evaluate_checkpoint(assignment, folder, n=200)
     assert found == "generator.pt" and result.n == 200 and images.shape == (200, 1, 28, 28)
@@ -285,7 +286,7 @@ def trained_check():
 def run_trained_check(folder: Path):
     """Only the trained-generator check, through the sandbox as when grading: (verdict, score)."""
     check = trained_check()
-    program = submission.load(A, folder, spec(A))
+    program = submission.load(Assignment.load(A), folder)
     trained.attach(program, [check], A, folder)
     request = {"assignment": A, "kind": program.kind, "cells": program.cells, "modules": program.modules,
                "checks": [{"name": check.name, "params": check.params}]}

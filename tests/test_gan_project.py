@@ -1,5 +1,6 @@
-"""gan_project: the reference earns full marks with either training file, the release earns 0,
-typical mistakes lose points on the check that names them."""
+"""gan_project: its cases of the grading contract (tests/test_contract.py) as data (``MISTAKES``,
+``STYLES``, graded by :func:`grade_alone`), and the tests of its own (either training file earns
+full marks, which file is graded)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import shutil
 import pytest
 from helpers import Mistake, by_name, submission_from
 
-from autograder.grade import grade
+from autograder.grading.grade import grade
 from autograder.paths import release_dir
 
 A = "gan_project"
@@ -125,6 +126,11 @@ STYLES = {
 }
 
 
+# trained_generator: the shipped checkpoint was trained for the reference's layers, which a style
+# with other modules does not load; every other check must pass.
+STYLES_MAY_FAIL = ("trained_generator",)
+
+
 def grade_alone(mistake: Mistake, tmp_path):
     """Grade ``mistake``; a training file it edits is the only one implemented (the other one
     is left as released), so that the grader grades the edited file, not the better of two."""
@@ -134,16 +140,6 @@ def grade_alone(mistake: Mistake, tmp_path):
         if mine in edited and other not in edited:
             shutil.copy(release_dir(A) / other, folder / other)
     return grade(A, folder)
-
-
-@pytest.mark.parametrize("style", sorted(STYLES))
-def test_correct_style_keeps_full_marks(style, tmp_path, reference_results):
-    result = grade_alone(Mistake(style, STYLES[style], []), tmp_path)
-    # trained_generator: the shipped checkpoint was trained for the reference's layers, which a
-    # style with other modules does not load; every other check must pass.
-    failed = {c.name: c.message for c in result.checks
-              if not c.passed and c.name != "trained_generator"}
-    assert not failed, f"the correct style {style} loses points: {failed}"
 
 
 def only_started(path) -> None:
@@ -184,20 +180,6 @@ def test_no_logging_in_train_pl_loses_the_logging_check(tmp_path):
     assert "logged nothing" in check.message and "train_pl.py" in check.message, check.message
 
 
-def test_reference_scores_full_marks(reference_results):
-    result = reference_results(A)
-    failed = {c.name: c.message for c in result.checks if not c.passed}
-    assert not failed, f"the reference solution fails: {failed}"
-    assert result.score == result.max_score > 0
-
-
-def test_release_scores_zero_with_not_implemented_feedback(release_results):
-    result = release_results(A)
-    assert result.score == 0
-    for c in result.checks:
-        assert "Not implemented yet" in c.message, f"{c.name}: {c.message}"
-
-
 @pytest.mark.parametrize("implemented,stub", [("train_pl.py", "train_torch.py"),
                                               ("train_torch.py", "train_pl.py")],
                          ids=["only_train_pl", "only_train_torch"])
@@ -208,19 +190,6 @@ def test_one_training_file_is_enough_for_full_marks(implemented, stub, tmp_path,
     failed = {c.name: c.message for c in result.checks if not c.passed}
     assert not failed, f"a submission with only {implemented} fails: {failed}"
     assert result.max_score == reference_results(A).max_score == result.score
-
-
-@pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.name)
-def test_mistake_loses_points_on_the_check_that_names_it(mistake, tmp_path, reference_results):
-    result = grade_alone(mistake, tmp_path)
-    checks = by_name(result)
-    assert result.score < reference_results(A).score
-    for name in mistake.fails:
-        assert not checks[name].passed, f"{mistake.name} should fail {name}"
-        for word in mistake.says:
-            assert word in checks[name].message, (
-                f"{name}'s feedback for {mistake.name} should mention {word!r}: "
-                f"{checks[name].message}")
 
 
 def test_a_mistake_in_train_pl_is_graded_when_only_train_pl_is_implemented(tmp_path):

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grade import grade
+from autograder.grading.grade import grade
+from autograder.grading.results import write_json
+from autograder.grading.sandbox import Limits
 from autograder.paths import REPO, release_dir, solution_dir
-from autograder.report import write_json
-from autograder.sandbox import Limits
 
 A = "first_gan"
 # Tight enough that hanging attacks end quickly, loose enough for two shared, busy cores.
@@ -78,7 +78,7 @@ ATTACKS = {
         "torch.Tensor.mean = lambda *a, **k: torch.tensor(0.0)\n"
         "builtins.isinstance = lambda *a: True\n"),
     "patch_the_observers": (
-        "import autograder.observe as ob, autograder.checks as ch\n"
+        "import autograder.child.observe as ob, autograder.checks as ch\n"
         "ob.tensor_info = lambda *a, **k: {'shape': [1000, 4], 'dtype': 'float32',"
         " 'device': 'cpu', 'min': -3.0, 'max': 3.0, 'mean': 0.0, 'std': 1.0}\n"
         "ch.Verdict.__init__ = lambda self, *a, **k: object.__setattr__(self, 'passed', True)\n"),

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from helpers import by_name, full_marks
 
-from autograder.grade import grade, spec
+from autograder.checks import Assignment
+from autograder.grading.grade import grade
 from autograder.paths import solution_dir
 
 NOTEBOOKS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan"]
@@ -23,12 +24,12 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def reference(assignment: str) -> dict:
-    return json.loads((solution_dir(assignment) / spec(assignment).NOTEBOOK).read_text())
+    return json.loads((solution_dir(assignment) / Assignment.load(assignment).notebook).read_text())
 
 
 def write(assignment: str, nb: dict, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
-    (dest / spec(assignment).NOTEBOOK).write_text(json.dumps(nb))
+    (dest / Assignment.load(assignment).notebook).write_text(json.dumps(nb))
     return dest
 
 

@@ -20,12 +20,13 @@ from pathlib import Path
 import pytest
 
 from autograder import ASSIGNMENTS
-from autograder.grade import grade, spec
+from autograder.checks import Assignment
+from autograder.grading.grade import grade
 from autograder.paths import REPO, release_dir, solution_dir
 
 NOTEBOOK_ASSIGNMENTS = [a for a in ASSIGNMENTS
                         if release_dir(a).is_dir() and importlib.util.find_spec(f"autograder.assignments.{a}")
-                        and getattr(spec(a), "NOTEBOOK", None)]
+                        and Assignment.load(a).notebook]
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -73,7 +74,7 @@ ROUND_TRIPS = [a if a == "first_gan" else pytest.param(a, marks=pytest.mark.slow
 
 @pytest.mark.parametrize("assignment", ROUND_TRIPS)
 def test_nbgrader_round_trip(assignment, course):
-    name = spec(assignment).NOTEBOOK
+    name = Assignment.load(assignment).notebook
     nbgrader(course, "generate_assignment", assignment, "--force")
     released = course / "release" / assignment / name
     assert cells(released) == cells(release_dir(assignment) / name), (

@@ -17,10 +17,10 @@ import yaml
 
 from autograder import ASSIGNMENTS
 from autograder.__main__ import build_parser, main
+from autograder.grading.pages import html, markdown, write_feedback
 from autograder.instructor import package as package_module
 from autograder.instructor.package import COURSE, PackageError, package
 from autograder.paths import REPO, release_dir, solution_dir
-from autograder.render import html, markdown, write_feedback
 from tests.helpers import full_marks
 from tests.test_cli import validate_gradescope
 
@@ -67,7 +67,7 @@ def test_the_zip_holds_the_grader_and_the_release_but_no_solutions(gradescope_zi
     assert {"setup.sh", "run_autograder"} <= set(names)
     assert modes["setup.sh"] & 0o111 and modes["run_autograder"] & 0o111, "scripts must be executable"
     assert all(n in ("setup.sh", "run_autograder") or n.startswith(course) for n in names)
-    for needed in ("autograder/grade.py", "autograder/assignments/first_gan.py",
+    for needed in ("autograder/grading/grade.py", "autograder/assignments/first_gan.py",
                    "gan_course/__init__.py", "assignments/first_gan/first_gan.ipynb",
                    "requirements.txt", "pyproject.toml"):
         assert course + needed in names, f"{needed} is missing from the zip"
@@ -280,7 +280,7 @@ def test_write_feedback_writes_both_pages(tmp_path):
 
 
 def test_grade_all_writes_feedback_next_to_results(tmp_path):
-    from autograder.batch import grade_all
+    from autograder.grading.batch import grade_all
 
     submissions = tmp_path / "submissions"
     shutil.copytree(release_dir(ASSIGNMENT), submissions / "ada")

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder import safe_read, sandbox, submission
-from autograder.grade import grade
+from autograder.grading import safe_read, sandbox, submission
+from autograder.grading.grade import grade
+from autograder.grading.sandbox import Limits
 from autograder.paths import REPO, solution_dir
-from autograder.sandbox import Limits
 
 A = "first_gan"
 FAST = Limits(cell_timeout=20, check_timeout=10, total_timeout=60)
@@ -475,7 +475,7 @@ def get_noise(n_samples, z_dim, device="cpu"):
     from autograder.checks import load_checks
 
     checks = [c for c in load_checks(A) if c.name in ("get_noise", "get_noise_hidden")]
-    program = submission.load(A, dest, __import__("autograder.grade", fromlist=["x"]).spec(A))
+    program = submission.load(__import__("autograder.checks", fromlist=["x"]).Assignment.load(A), dest)
     request = {"assignment": A, "kind": "notebook", "cells": program.cells, "modules": [],
                "checks": [{"name": c.name, "params": c.params} for c in checks]}
     steps = [(s, 20) for s in program.setup_steps] + [(c.name, 10) for c in checks]

@@ -10,12 +10,12 @@ import zipfile
 import pytest
 from helpers import full_marks
 
-from autograder import batch
 from autograder.__main__ import main
 from autograder.checks import load_checks
-from autograder.grade import grade
+from autograder.grading import batch
+from autograder.grading.grade import grade
+from autograder.grading.submission import SubmissionError
 from autograder.paths import release_dir, solution_dir
-from autograder.submission import SubmissionError
 from autograder.submit import unpack
 
 

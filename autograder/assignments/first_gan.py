@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from autograder import observe as ob
+from autograder.child import observe as ob
 from autograder.checks import (
     HIDDEN,
     Check,

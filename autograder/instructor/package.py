@@ -92,9 +92,9 @@ main() {
     # The grader is the unpacked copy (never a student's file): run from it, import from it.
     cd "$course" || { write_error "the grader's folder $course is missing" "$errors"; return 0; }
     export PYTHONPATH="$course${PYTHONPATH:+:$PYTHONPATH}"
-    # The submission's code must not see or touch the results folder (autograder/jail.py).
+    # The submission's code must not see or touch the results folder (autograder/child/jail.py).
     export GAN_COURSE_HIDE="$root/results${GAN_COURSE_HIDE:+:$GAN_COURSE_HIDE}"
-    "$python" -c 'import autograder, autograder.sandbox as s; print("grader:", autograder.__file__);
+    "$python" -c 'import autograder, autograder.grading.sandbox as s; print("grader:", autograder.__file__);
 print("sandbox:", s.jail_kind())'
 
     "$python" -m autograder grade @ASSIGNMENT@ "$root/submission" --out "$results" 2>"$errors"

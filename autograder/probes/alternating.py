@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from autograder import observe as ob
 from autograder.checks import ObservationError, Verdict, changed, number
+from autograder.child import observe as ob
 
 Rule = Callable[[int, dict], "str | None"]
 

@@ -24,7 +24,7 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from autograder.checks import Verdict
-from autograder.observe import Missing
+from autograder.child.observe import Missing
 
 META = "meta"
 MAX_ORIGINS = 256

@@ -3,7 +3,7 @@
 Observe half (in the child, around one call of the student's step on the grader's stand-ins):
 :class:`StepWatch` plants a huge stale gradient in the network the step trains (a step without
 ``zero_grad()`` then moves it far), fingerprints both networks' parameters before and after
-(:func:`autograder.observe.snapshot`), and measures how far the trained network moved.
+(:func:`autograder.child.observe.snapshot`), and measures how far the trained network moved.
 
 Judge half (in the grader): :func:`judge_own_step` (the other network unchanged, its own changed,
 no stale gradient) and :func:`judge_detached_loss` (the discriminator's loss reaches the
@@ -17,8 +17,8 @@ import math
 import torch
 from torch import nn
 
-from autograder import observe as ob
 from autograder.checks import Verdict, changed, number, with_gradient
+from autograder.child import observe as ob
 
 STALE = 1e6              # a stale gradient planted before a step: a step without zero_grad shows
 NAMES = {"gen": "generator", "disc": "discriminator"}

@@ -3,14 +3,14 @@
 Observe half (in the child): :func:`forward` runs the network on the grader's input and reports
 the output's ``tensor_info`` (shape, dtype, range), or the error the forward pass raised as
 ``forward_error`` (the judge words it with a hint about the input's shape). The layers come from
-:func:`autograder.observe.describe_layers`. Judge half (in the grader): :func:`cannot_score`, the
+:func:`autograder.child.observe.describe_layers`. Judge half (in the grader): :func:`cannot_score`, the
 words for a discriminator that could not score a batch of images (with or without a Flatten).
 """
 
 from __future__ import annotations
 
-from autograder import observe as ob
 from autograder.checks import Verdict
+from autograder.child import observe as ob
 from autograder.probes.device import short_error
 
 

@@ -52,7 +52,7 @@ from autograder.checks import (
     shape,
     with_gradient,
 )
-from autograder.feedback import where_text
+from autograder.grading.feedback import raised
 from autograder.probes import alternating
 from autograder.probes import device as meta
 from autograder.probes.isolation import judge_own_step
@@ -79,7 +79,7 @@ def _get(obs, key: str, kind: type = dict):
 def _error_text(error) -> str:
     if not isinstance(error, dict):
         raise ObservationError("error report malformed")
-    return f"{error.get('type')}: {error.get('message')}{where_text(error.get('where'))}"
+    return raised(error)
 
 
 # --- the networks ------------------------------------------------------------------------

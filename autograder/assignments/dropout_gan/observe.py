@@ -12,9 +12,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from autograder import observe as ob
+from autograder.child import observe as ob
 from autograder.checks import changed
-from autograder.child import describe_error
+from autograder.child.errors import describe_error
 from autograder.probes import alternating
 from autograder.probes import device as meta
 from autograder.probes.isolation import StepWatch
@@ -26,7 +26,7 @@ BATCH_SIZE = 128         # the notebook's batch_size
 PIXELS = 28 * 28
 IMAGE = (1, 28, 28)      # one image as the data loader and the generator give it
 MAX_RECORDS = 8          # calls a stub remembers (a hostile loop cannot flood the report)
-_equal = torch.equal     # bound before student code runs (see autograder.observe)
+_equal = torch.equal     # bound before student code runs (see autograder.child.observe)
 _plain = torch._C.DisableTorchFunctionSubclass
 
 

@@ -55,7 +55,7 @@ from autograder.assignments.gan_project.training import (
     observe_smoke,
 )
 from autograder.checks import HIDDEN, Check
-from autograder.trained import trained_generator_check
+from autograder.probes.trained import trained_generator_check
 
 MODULES = {"models.py": "student", "train_torch.py": "student", "train_pl.py": "student",
            "mnist.py": "provided", "utils.py": "provided"}

@@ -13,7 +13,7 @@ import tempfile
 import torch
 from torch import nn
 
-from autograder import observe as ob
+from autograder.child import observe as ob
 from autograder.checks import Check, ObservationError, Verdict, fmt
 from autograder.probes import device as meta
 from autograder.probes.networks import LinearDiscriminator, real_images
@@ -175,13 +175,17 @@ def _progress(module) -> tuple[int, int]:
     return started, len(probes)
 
 
-_GRADED: dict = {}
+@dataclasses.dataclass
+class _Choices:
+    """Which training file is graded, per submission, remembered for as long as the observing
+    process lives (the sandboxed child), keyed by the ids of the submission's two training modules."""
+
+    graded: dict = dataclasses.field(default_factory=dict)     # key -> "train_torch", "train_pl" or None
+    notes: dict = dataclasses.field(default_factory=dict)      # key -> why that file is graded
+    observed: dict = dataclasses.field(default_factory=dict)   # key -> observations made while choosing
 
 
-_NOTES: dict = {}
-
-
-_OBSERVED: dict = {}      # observations made while choosing between two started files
+_CHOICES = _Choices()
 
 
 def graded_file(ns: dict):
@@ -192,7 +196,7 @@ def graded_file(ns: dict):
     (:func:`_better_of_both`); when none is started, train_torch.py.
     """
     key = tuple(id(ns.get(name)) for name in TRAIN_FILES)
-    if key not in _GRADED:
+    if key not in _CHOICES.graded:
         present = [name for name in TRAIN_FILES if name in ns]
         progress = {name: _progress(ns[name]) for name in present}
         started = [name for name in present if progress[name][0] > 0]
@@ -200,7 +204,7 @@ def graded_file(ns: dict):
         if len(complete) == 1:
             choice = complete[0]
             if len(started) == 2:
-                _NOTES[key] = (f"{choice}.py is complete and the other training file is only "
+                _CHOICES.notes[key] = (f"{choice}.py is complete and the other training file is only "
                                f"started: {choice}.py is graded.")
         elif len(started) == 1:
             choice = started[0]
@@ -208,8 +212,8 @@ def graded_file(ns: dict):
             choice = _better_of_both(ns, key)
         else:
             choice = present[0] if present else None
-        _GRADED[key] = choice
-    choice = _GRADED[key]
+        _CHOICES.graded[key] = choice
+    choice = _CHOICES.graded[key]
     if choice is None:
         raise ob.Missing("train_torch (train_torch.py and train_pl.py both failed to import: see "
                          "the notes above)")
@@ -221,7 +225,7 @@ def _better_of_both(ns: dict, key: tuple) -> str:
     totals, observed = {}, {}
     checks = [c for c in _TRAINER_CHECKS if c.observe.__name__ in TRAINER_OBSERVERS]
     for name in TRAIN_FILES:
-        _GRADED[key] = name
+        _CHOICES.graded[key] = name
         totals[name], observed[name] = 0.0, {}
         for check in checks:
             params = _TRAINER_PARAMS.get(check.name, check.params)
@@ -235,11 +239,11 @@ def _better_of_both(ns: dict, key: tuple) -> str:
                 observed[name][_observation_key(check.observe, check.params)] = obs
     choice = max(TRAIN_FILES, key=lambda name: totals[name])   # a tie keeps train_torch
     best = sum(c.points for c in checks)
-    _NOTES[key] = (f"Both training files are started, so both were graded: train_torch.py "
+    _CHOICES.notes[key] = (f"Both training files are started, so both were graded: train_torch.py "
                    f"scored {fmt(totals['train_torch'])} and train_pl.py "
                    f"{fmt(totals['train_pl'])} of {fmt(best)} points on the training checks. "
                    f"The grade keeps the better one, {choice}.py.")
-    _OBSERVED[key] = observed[choice]
+    _CHOICES.observed[key] = observed[choice]
     return choice
 
 
@@ -253,7 +257,7 @@ def reusing_choice(observe):
     """``observe``, reusing an observation made while choosing the graded file."""
     def run(ns: dict, p: dict) -> dict:
         graded_file(ns)
-        cached = _OBSERVED.get(tuple(id(ns.get(name)) for name in TRAIN_FILES), {})
+        cached = _CHOICES.observed.get(tuple(id(ns.get(name)) for name in TRAIN_FILES), {})
         obs = cached.pop(_observation_key(observe, p), None)
         return obs if obs is not None else observe(ns, p)
     run.__name__ = observe.__name__
@@ -265,7 +269,7 @@ def observe_training_file(ns: dict, p: dict) -> dict:
     key = tuple(id(ns.get(name)) for name in TRAIN_FILES)
     if _progress(module)[0] == 0:
         raise NotImplementedError(f"{file}: no method implemented")
-    return {"file": file, "note": _NOTES.get(key, "")}
+    return {"file": file, "note": _CHOICES.notes.get(key, "")}
 
 
 def judge_training_file(obs: dict, p: dict) -> Verdict:

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from autograder import observe as ob
+from autograder.child import observe as ob
 from autograder.checks import Verdict, close, fmt, layer_names, layers, number, shape
 from autograder.probes import structure
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder import observe as ob
+from autograder.child import observe as ob
 from autograder.assignments.gan_project.files import ENDS_ROWS, IMAGE, PIXELS, LinearGenerator, graded_note, stub_gan
 from autograder.checks import ObservationError, Verdict, fmt, number, numbers, shape
 from autograder.probes import device as meta

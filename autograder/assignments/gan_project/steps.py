@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder import observe as ob
+from autograder.child import observe as ob
 from autograder.assignments.gan_project.files import (
     IMAGE,
     MAX_RECORDS,

@@ -11,7 +11,7 @@ import tempfile
 import torch
 from torch import nn
 
-from autograder import observe as ob
+from autograder.child import observe as ob
 from autograder.assignments.gan_project.files import (
     BETAS,
     IMAGE,
@@ -36,8 +36,8 @@ from autograder.assignments.gan_project.files import (
     stub_gan,
 )
 from autograder.checks import ObservationError, Verdict, changed, close, fmt, number, numbers, shape
-from autograder.child import describe_error
-from autograder.feedback import where_text
+from autograder.child.errors import describe_error
+from autograder.grading.feedback import raised
 from autograder.probes import device as meta
 from autograder.probes.networks import LinearDiscriminator
 
@@ -483,8 +483,7 @@ def observe_smoke(ns: dict, p: dict) -> dict:
 def _judge_run(run: dict, p: dict, where: str) -> str | None:
     if "error" in run:
         error = run["error"] if isinstance(run["error"], dict) else {}
-        return (f"{where}, your code raised {error.get('type')}: {error.get('message')}"
-                f"{where_text(error.get('where'))}.")
+        return f"{where}, your code raised {raised(error)}."
     if run.get("trained") is not True:
         return f"{where}, train_gan was never called."
     losses = run.get("losses")

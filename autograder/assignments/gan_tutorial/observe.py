@@ -10,13 +10,14 @@ report is plain data, judged in :mod:`autograder.assignments.gan_tutorial`.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from autograder import observe as ob
-from autograder.child import describe_error
+from autograder.child import observe as ob
+from autograder.child.errors import describe_error
 from autograder.probes import device as meta
 from autograder.probes.networks import ConstantGenerator, LinearDiscriminator
 from autograder.probes.noise import fingerprint
@@ -259,17 +260,27 @@ def run_train(ns: dict, run: dict, device: str) -> tuple[dict, BaseException | N
     return report, pending
 
 
-# One call of train serves every check that asks about the same run: the checks of one run
-# share their observation (a few runs in all, each a second or two). An entry is used again
-# only for the same train function, networks and namespace, so a student who edits train and
-# runs the self-check again gets a fresh run.
-_RUNS: dict[str, tuple] = {}
+@dataclass
+class _Runs:
+    """The runs of ``train`` made in this process (the child, or a self-check's kernel).
+
+    One call of train serves every check that asks about the same run: the checks of one run
+    share their observation (a few runs in all, each a second or two). An entry is used again
+    only for the same train function, networks and namespace, so a student who edits train and
+    runs the self-check again gets a fresh run. At most ``limit`` runs are kept.
+    """
+
+    entries: dict[str, tuple] = field(default_factory=dict)   # run as JSON -> (owners, report, pending)
+    limit: int = 8
+
+
+_RUNS = _Runs()
 
 
 def observe_run(ns: dict, run: dict) -> tuple[dict, BaseException | None]:
     key = json.dumps(run, sort_keys=True)
     owners = (ns, ns.get("train"), ns.get("Generator"), ns.get("Discriminator"))
-    cached = _RUNS.get(key)
+    cached = _RUNS.entries.get(key)
     if cached is not None and all(a is b for a, b in zip(cached[0], owners, strict=True)):
         return cached[1], cached[2]
     report, pending = run_train(ns, run, "cpu")
@@ -277,9 +288,9 @@ def observe_run(ns: dict, run: dict) -> tuple[dict, BaseException | None]:
         cuda_run = dict(run, n_images=min(run["n_images"], CUDA_IMAGES), epochs=1)
         cuda_report, _ = run_train(ns, cuda_run, "cuda")
         report["cuda"] = {k: cuda_report.get(k) for k in ("calls", "error", "history")}
-    if len(_RUNS) >= 8:
-        _RUNS.clear()
-    _RUNS[key] = (owners, report, pending)
+    if len(_RUNS.entries) >= _RUNS.limit:
+        _RUNS.entries.clear()
+    _RUNS.entries[key] = (owners, report, pending)
     return report, pending
 
 

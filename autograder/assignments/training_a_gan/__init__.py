@@ -56,7 +56,7 @@ from autograder.checks import (
     shape,
     with_gradient,
 )
-from autograder.feedback import where_text
+from autograder.grading.feedback import raised
 from autograder.probes import alternating, structure
 from autograder.probes import device as meta
 from autograder.probes.isolation import judge_own_step
@@ -531,8 +531,7 @@ def judge_training(obs: dict, p: dict) -> Verdict:
         message = str(error.get("message"))
         hint = (" The discriminator must return probabilities: does make_discriminator end in "
                 "nn.Sigmoid()?" if "between 0 and 1" in message else "")
-        return fail(f"your code raised {error.get('type')}: {message}"
-                    f"{where_text(error.get('where'))}.{hint}")
+        return fail(f"your code raised {raised(error)}.{hint}")
     return (alternating.judge_steps(obs.get("steps"), p["steps"], TRAINING_RULES, fail)
             or alternating.judge_cuda_run(obs.get("cuda"), ("g_loss", "d_loss"), fail, lambda error: Verdict(
                 False, f"{where} on a GPU failed: {error}. Create every tensor on the networks' "

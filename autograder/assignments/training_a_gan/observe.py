@@ -13,8 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from autograder import observe as ob
-from autograder.child import describe_error
+from autograder.child import observe as ob
+from autograder.child.errors import describe_error
 from autograder.probes import alternating, networks, structure
 from autograder.probes import device as meta
 from autograder.probes.isolation import StepWatch

@@ -1,22 +1,18 @@
 """Grade one submission: load it, observe it in a sandbox, judge every check here.
 
 ``grade`` runs every check; ``check`` (students' self-check) runs only the visible ones. Both
-return a :class:`~autograder.report.Result`; the exit code never depends on the score.
+return a :class:`~autograder.grading.results.Result`; the exit code never depends on the score.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
-from autograder import feedback, sandbox, submission, trained
-from autograder.checks import HIDDEN, VISIBLE, Check, ObservationError, Verdict, load_checks
-from autograder.report import CheckResult, Result
-
-
-def spec(assignment: str):
-    """The assignment's module: NOTEBOOK (or MODULES) and CHECKS."""
-    return importlib.import_module(f"autograder.assignments.{assignment}")
+from autograder import protocol
+from autograder.checks import HIDDEN, VISIBLE, Assignment, Check, ObservationError, Verdict
+from autograder.grading import feedback, sandbox, submission
+from autograder.grading.results import CheckResult, Result
+from autograder.probes import trained
 
 
 def judge(check: Check, outcome: dict | None) -> Verdict:
@@ -36,7 +32,7 @@ def judge(check: Check, outcome: dict | None) -> Verdict:
     return verdict
 
 
-def wrong_assignment(assignment: str, path: Path) -> str | None:
+def wrong_assignment(assignment: Assignment, path: Path) -> str | None:
     """A note when the notebook at ``path`` is another assignment's (by its cells' grade_ids)."""
     from autograder import ASSIGNMENTS
     from autograder.paths import release_dir
@@ -52,17 +48,18 @@ def wrong_assignment(assignment: str, path: Path) -> str | None:
     mine = ids(path)
     if not mine:
         return None
+    notebooks = {other: (assignment if other == assignment.id else Assignment.load(other)).notebook
+                 for other in ASSIGNMENTS}
     overlap = {}
-    for other in ASSIGNMENTS:
-        name = getattr(spec(other), "NOTEBOOK", None)
+    for other, name in notebooks.items():
         if name:
             overlap[other] = len(mine & ids(release_dir(other) / name))
     best = max(overlap, key=overlap.get)
-    if best != assignment and overlap[best] > overlap.get(assignment, 0):
-        return (f"This notebook looks like {best}'s ({spec(best).NOTEBOOK}), not {assignment}'s: "
+    if best != assignment.id and overlap[best] > overlap.get(assignment.id, 0):
+        return (f"This notebook looks like {best}'s ({notebooks[best]}), not {assignment.id}'s: "
                 f"its cells are those of {best}. Did you pass the wrong file? Grade it with "
                 f"`python -m autograder check {best} ...`, or submit "
-                f"{getattr(spec(assignment), 'NOTEBOOK', assignment)} for {assignment}.")
+                f"{assignment.notebook or assignment.id} for {assignment.id}.")
     return None
 
 
@@ -70,7 +67,12 @@ def grade(assignment: str, path: Path, visibility: str = "all",
           limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Result:
     """Grade the notebook, folder or submission zip at ``path``; ``visibility`` "visible" skips
     hidden checks (a student's self-check)."""
-    path = Path(path)
+    return grade_assignment(Assignment.load(assignment), Path(path), visibility, limits)
+
+
+def grade_assignment(assignment: Assignment, path: Path, visibility: str = "all",
+                     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Result:
+    """:func:`grade` with the assignment already loaded (once for the whole grading)."""
     if path.is_file() and path.suffix == ".zip":  # written by `python -m autograder submit`
         import tempfile
 
@@ -81,15 +83,14 @@ def grade(assignment: str, path: Path, visibility: str = "all",
                 unpack(path, Path(folder))
             except submission.SubmissionError as exc:
                 return _not_graded(assignment, path, visibility, exc)
-            result = grade(assignment, Path(folder), visibility, limits)
+            result = grade_assignment(assignment, Path(folder), visibility, limits)
             result.source = f"{path} ({result.source.replace(folder, '').lstrip('/') or 'zip'})"
             return result
-    all_checks = load_checks(assignment)
-    checks = [c for c in all_checks if visibility == "all" or c.visibility == VISIBLE]
-    result = Result(assignment=assignment, source=str(path))
-    result.hidden_points = sum(c.points for c in all_checks if c not in checks)
+    checks = assignment.selected(visibility)
+    result = Result(assignment=assignment.id, source=str(path))
+    result.hidden_points = sum(c.points for c in assignment.checks if c not in checks)
     try:
-        program = submission.load(assignment, Path(path), spec(assignment))
+        program = submission.load(assignment, path)
     except submission.SubmissionError as exc:
         result.notes.append(str(exc))
         result.checks = [CheckResult(c.name, c.group, c.title, 0.0, c.points,
@@ -101,14 +102,8 @@ def grade(assignment: str, path: Path, visibility: str = "all",
         if wrong:
             result.notes.append(wrong)
     result.notes += program.notes
-    trained.attach(program, checks, assignment, Path(path))
-    request = {
-        "assignment": assignment,
-        "kind": program.kind,
-        "cells": program.cells,
-        "modules": program.modules,
-        "checks": [{"name": c.name, "params": c.params} for c in checks],
-    }
+    trained.attach(program, checks, assignment.id, path)
+    request = protocol.request(assignment.id, program, [(c.name, c.params) for c in checks])
     short = min(limits.statement_timeout, limits.cell_timeout)
     steps = [(c["step"], short if c.get("statement") else limits.cell_timeout)
              for c in program.cells] if program.kind == "notebook" else \
@@ -116,15 +111,12 @@ def grade(assignment: str, path: Path, visibility: str = "all",
     steps += [(c.name, min(c.timeout, limits.check_timeout)) for c in checks]
     run = sandbox.observe(request, steps, program.files, limits)
     cells = {c["step"]: c for c in program.cells}
-    student_labels = {c["label"] for c in program.cells if c["origin"] == "student"}
     missing = {name for m in program.matching if m["how"] == "missing" for name in m["names"]}
     for step in program.setup_steps:
         error = run.steps.get(step, {}).get("error")
         if error:
-            where = error.get("where") if isinstance(error, dict) else None
-            blame = isinstance(where, dict) and where.get("file") in student_labels
             cell = cells.get(step, {})
-            note = feedback.cell_note(step, error, cell.get("origin", "student"), blame,
+            note = feedback.cell_note(step, error, cell.get("origin", protocol.STUDENT),
                                       label=cell.get("label"), missing=missing)
             if note:
                 result.notes.append(note)
@@ -180,12 +172,12 @@ def _matched_cell(matching: list[dict], name) -> str | None:
     return None
 
 
-def _not_graded(assignment: str, path: Path, visibility: str, exc: Exception) -> Result:
-    checks = [c for c in load_checks(assignment) if visibility == "all" or c.visibility == VISIBLE]
-    result = Result(assignment=assignment, source=str(path), notes=[str(exc)])
+def _not_graded(assignment: Assignment, path: Path, visibility: str, exc: Exception) -> Result:
+    checks = assignment.selected(visibility)
+    result = Result(assignment=assignment.id, source=str(path), notes=[str(exc)])
     result.checks = [CheckResult(c.name, c.group, c.title, 0.0, c.points, f"Not graded: {exc}",
                                  c.visibility) for c in checks]
     return result
 
 
-__all__ = ["grade", "judge", "HIDDEN", "VISIBLE"]
+__all__ = ["grade", "grade_assignment", "judge", "HIDDEN", "VISIBLE"]

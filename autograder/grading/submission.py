@@ -5,7 +5,7 @@ The grader never imports or executes student code here: it only reads files as b
 For a notebook, the program is the student's code cells in the student's order, each top-level
 statement its own step, with the *released* notebook's provided cells (trusted) run in their
 place: a student cannot edit a locked cell or the guard of the training cell. Test cells are left
-out (the grader runs its own checks). :mod:`autograder.match` finds the student's work.
+out (the grader runs its own checks). :mod:`autograder.grading.match` finds the student's work.
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import safe_read
+from autograder import protocol
+from autograder.checks import Assignment
+from autograder.grading import safe_read
+from autograder.grading.safe_read import MAX_BYTES
 from autograder.paths import release_dir
-from autograder.safe_read import MAX_BYTES
 
 
 class SubmissionError(Exception):
@@ -33,18 +35,27 @@ class Program:
     files: dict[str, bytes] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)     # remarks for the student
     matching: list[dict] = field(default_factory=list)  # how each solution cell was found
+    module_origins: dict[str, str] = field(default_factory=dict)  # modules: file -> origin
 
     @property
     def setup_steps(self) -> list[str]:
         if self.kind == "notebook":
             return [c["step"] for c in self.cells]
-        return [f"import:{m}" for m in self.modules]
+        return [protocol.import_step(m) for m in self.modules]
+
+    @property
+    def origins(self) -> dict[str, str]:
+        """Whose code each cell (by label) or module file is: ``student`` or ``provided``; the
+        child tags an error with the origin of the code that raised it."""
+        if self.kind == "notebook":
+            return {c["label"]: c["origin"] for c in self.cells}
+        return dict(self.module_origins)
 
 
 # --- reading notebooks -------------------------------------------------------------------
 
 def _read(path: Path, root: Path | None = None, name: str | None = None) -> bytes:
-    """A submission file's bytes, read safely (:mod:`autograder.safe_read`), or SubmissionError."""
+    """A submission file's bytes, read safely (:mod:`autograder.grading.safe_read`), or SubmissionError."""
     try:
         return safe_read.read_bytes(path, root=root, name=name)
     except safe_read.UnsafeFile as exc:
@@ -55,7 +66,7 @@ def read_notebook(path: Path) -> dict:
     """Parse a notebook file (``.ipynb`` JSON or a jupytext ``.pct.py``) without running it.
 
     The file is read without following links, as a regular file only, and at most
-    ``MAX_BYTES`` of it (see :mod:`autograder.safe_read`).
+    ``MAX_BYTES`` of it (see :mod:`autograder.grading.safe_read`).
     """
     data = _read(path)
     if not data.strip():
@@ -153,14 +164,14 @@ def find_notebook(path: Path, name: str, notes: list[str]) -> Path:
                           f"submit one notebook named {name}.")
 
 
-def load(assignment: str, path: Path, spec) -> Program:
+def load(assignment: Assignment, path: Path) -> Program:
     """The program for ``path`` (a notebook file or a submission folder)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(path)
-    if getattr(spec, "NOTEBOOK", None):
-        return load_notebook_program(assignment, path, spec.NOTEBOOK)
-    return load_module_program(assignment, path, spec.MODULES)
+    if assignment.notebook:
+        return load_notebook_program(assignment.id, path, assignment.notebook)
+    return load_module_program(assignment.id, path, assignment.modules)
 
 
 def load_notebook_program(assignment: str, path: Path, name: str) -> Program:
@@ -168,9 +179,9 @@ def load_notebook_program(assignment: str, path: Path, name: str) -> Program:
 
     Each solution cell of the release is found in the student's notebook by its nbgrader
     ``grade_id`` or, where that id is missing, duplicated or on a cell that is no longer code,
-    as the last code cell that defines the same top-level names. See :mod:`autograder.match`.
+    as the last code cell that defines the same top-level names. See :mod:`autograder.grading.match`.
     """
-    from autograder.match import match_cells
+    from autograder.grading.match import match_cells
 
     notes: list[str] = []
     nb_path = find_notebook(path, name, notes)
@@ -206,4 +217,5 @@ def load_module_program(assignment: str, path: Path, modules: dict[str, str]) ->
             data = _read(candidate, root=root, name=shown)
         program.files[filename] = data
         program.modules.append(filename.removesuffix(".py"))
+        program.module_origins[filename] = origin
     return program

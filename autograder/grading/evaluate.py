@@ -9,7 +9,7 @@ The submission runs in the sandbox exactly as when grading (notebook cells with 
 or the modules imported); the child loads the checkpoint with ``torch.load(weights_only=True)``,
 builds the student's generator and reports its samples as bytes; this process judges them with
 the course's classifier, prints the figures and writes ``evaluation.json``, ``samples.png`` and
-``digit_shares.png`` into ``--out``. See :mod:`autograder.trained`.
+``digit_shares.png`` into ``--out``. See :mod:`autograder.probes.trained`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from autograder import sandbox, submission
-from autograder.trained import EVALUATE_CHECK, RECIPES, checkpoint_files, evaluate_observation, problem_message
+from autograder import protocol
+from autograder.grading import sandbox, submission
+from autograder.probes.trained import EVALUATE_CHECK, RECIPES, checkpoint_files, evaluate_observation, problem_message
 
 MAX_SAMPLES = 20_000        # the child's report of n samples is n * 784 bytes, base64
 
@@ -44,7 +45,7 @@ def submission_folder(assignment: str, path: Path) -> tuple[Path, Path | None]:
 def evaluate_checkpoint(assignment: str, path: Path, n: int = 5000,
                         limits: sandbox.Limits = sandbox.DEFAULT_LIMITS):
     """Sample the submitted generator in the sandbox and judge it here: (Evaluation, images, found)."""
-    from autograder.grade import spec
+    from autograder.checks import Assignment
 
     if assignment not in RECIPES:
         raise EvaluateError(f"{assignment} has no trained generator to evaluate")
@@ -52,18 +53,17 @@ def evaluate_checkpoint(assignment: str, path: Path, n: int = 5000,
         raise EvaluateError(f"--n must be between 1 and {MAX_SAMPLES}, got {n}")
     folder, checkpoint = submission_folder(assignment, path)
     try:
-        program = submission.load(assignment, folder, spec(assignment))
+        program = submission.load(Assignment.load(assignment), folder)
     except submission.SubmissionError as exc:
         raise EvaluateError(str(exc)) from None
     program.files.update(checkpoint_files(assignment, folder, checkpoint))
     params = {"assignment": assignment, "n": n, "seed": 0}
-    request = {"assignment": assignment, "kind": program.kind, "cells": program.cells,
-               "modules": program.modules, "checks": [{"name": EVALUATE_CHECK, "params": params}]}
+    request = protocol.request(assignment, program, [(EVALUATE_CHECK, params)])
     steps = [(s, limits.cell_timeout) for s in program.setup_steps] + [(EVALUATE_CHECK, limits.check_timeout)]
     run = sandbox.observe(request, steps, program.files, limits)
     outcome = run.steps.get(EVALUATE_CHECK, {})
     if "error" in outcome:
-        from autograder import feedback
+        from autograder.grading import feedback
 
         raise EvaluateError(feedback.explain(outcome["error"], "loading your generator"))
     obs = outcome.get("observation")

@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from autograder.cells import Statement, defined_names, signature, statements
+from autograder import protocol
+from autograder.grading.cells import Statement, defined_names, signature, statements
 
 
 @dataclass(frozen=True)
@@ -115,8 +116,8 @@ def match_cells(release: dict, student: dict, program) -> None:
     def provided_up_to(index: int) -> None:
         while pending and pending[0].index <= index:
             r = pending.pop(0)
-            program.cells.append({"step": f"cell:{r.gid}", "label": f"cell {r.gid}",
-                                  "source": r.source, "origin": "provided"})
+            program.cells.append({"step": protocol.cell_step(r.gid), "label": f"cell {r.gid}",
+                                  "source": r.source, "origin": protocol.PROVIDED})
 
     labels = {n: f"cell {by_gid[_gid(c)].gid}" if role[n][0] == "solution" else f"your cell {n}"
               for n, c in code}
@@ -136,8 +137,8 @@ def match_cells(release: dict, student: dict, program) -> None:
 
 def _step(n: int, label: str, s: Statement) -> dict:
     # Leading newlines keep the line numbers of tracebacks those of the student's cell.
-    return {"step": f"cell:{n}:{s.line}", "label": label, "source": "\n" * (s.line - 1) + s.source,
-            "origin": "student", "statement": True}
+    return {"step": protocol.statement_step(n, s.line), "label": label,
+            "source": "\n" * (s.line - 1) + s.source, "origin": protocol.STUDENT, "statement": True}
 
 
 def is_self_check(s: Statement) -> bool:

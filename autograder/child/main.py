@@ -1,17 +1,16 @@
 """The child process: runs a submission and reports observations, nothing else.
 
-Started by :mod:`autograder.sandbox` as ``python -I -m autograder.child REQUESTS EVENTS`` (two
+Started by :mod:`autograder.grading.sandbox` as ``python -I -m autograder.child.main REQUESTS EVENTS`` (two
 pipe file descriptors). It reads one setup request (the program: cells or modules, no check
 parameters), runs the submission's cells (or imports its modules), then says ``ready`` and waits.
 The grader then sends one check at a time (its name and parameters); the child puts back any
-torch function or method the submission replaced (:func:`autograder.observe.restore`), calls the
+torch function or method the submission replaced (:func:`autograder.child.observe.restore`), calls the
 check's ``observe`` function, reports, drops the parameters and says ``ready`` again. So no
 check's parameters are in this process before that check runs, and none stays after it.
 
 It decides nothing: the grader judges the events, and ignores this process's exit code, output
-and files. Events (one JSON object per line): ``{"event": "start", "step": S}`` before each
-setup step, ``{"event": "done", "step": S, "observation": {...}}`` or ``{"event": "done",
-"step": S, "error": {...}}`` after each step, ``{"event": "ready"}`` when it waits for a check.
+and files. The requests, the step names and the events are those of :mod:`autograder.protocol`;
+the error of each step is tagged with its origin there (:func:`autograder.child.errors.tag`).
 """
 
 from __future__ import annotations
@@ -23,12 +22,12 @@ import linecache
 import os
 import sys
 import time
-import traceback
 
-from autograder.cells import strip_magics  # bound now: the child later drops autograder modules
-from autograder.observe import Missing
-from autograder.observe import protect as _protect
-from autograder.observe import restore as _restore
+from autograder import protocol
+from autograder.child.errors import describe_error, tag
+from autograder.child.observe import protect as _protect
+from autograder.child.observe import restore as _restore
+from autograder.grading.cells import strip_magics  # bound now: the child later drops autograder modules
 
 # Bound before any student code runs: a submission that patches these later cannot change
 # what this process reports.
@@ -40,32 +39,6 @@ _monotonic = time.monotonic
 _exc_info = sys.exc_info
 _exit = os._exit
 _stdout, _stderr = sys.stdout, sys.stderr
-
-
-def describe_error(exc: BaseException, student_files: tuple[str, ...] = ("<",)) -> dict:
-    """A plain-data description of an exception raised by (or inside) student code."""
-    if isinstance(exc, Missing):
-        return {"kind": "missing", "name": exc.name}
-    kind = "not_implemented" if isinstance(exc, NotImplementedError) else "exception"
-    where = None
-    tb = exc.__traceback__
-    for frame in traceback.extract_tb(tb):
-        # the qualified name says which class a method belongs to: MNISTGenerator.__init__
-        qualname = getattr(tb.tb_frame.f_code, "co_qualname", frame.name) if tb else frame.name
-        tb = tb.tb_next if tb else None
-        if frame.filename.startswith(student_files):
-            where = {"file": frame.filename.strip("<>"), "line": frame.lineno,
-                     "function": qualname, "code": (frame.line or "")[:200]}
-    if isinstance(exc, SyntaxError) and exc.filename and exc.filename.startswith(student_files):
-        where = {"file": exc.filename.strip("<>"), "line": exc.lineno, "function": "",
-                 "code": (exc.text or "").strip()[:200]}
-    try:
-        message = str(exc)[:600]
-    except Exception:  # a hostile __str__
-        message = "(the exception's message could not be read)"
-    return {"kind": kind, "type": type(exc).__name__[:80], "message": message, "where": where}
-
-
 _getpid = os.getpid
 
 
@@ -73,7 +46,7 @@ class Reporter:
     """The child's two pipes: requests from the grader, events to it.
 
     It holds no secret: the grader trusts an event only as far as its order allows (one
-    ``done`` per step, for the step it asked; see :mod:`autograder.sandbox`).
+    ``done`` per step, for the step it asked; see :mod:`autograder.grading.sandbox`).
     """
 
     def __init__(self, requests: int, events: int):
@@ -81,7 +54,8 @@ class Reporter:
         self.pid = _getpid()
         self.buffer = b""
 
-    def emit(self, **event) -> None:
+    def emit(self, event: dict) -> None:
+        """One event line (built by :mod:`autograder.protocol`) to the grader."""
         if _getpid() != self.pid:
             return  # a process the submission forked: it does not speak for the child
         data = (_dumps(event, allow_nan=False) + "\n").encode()
@@ -112,14 +86,14 @@ def _remember_source(filename: str, source: str) -> None:
     linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
 
 
-def run_cells(cells: list[dict], skip: set[str], report: Reporter) -> dict:
+def run_cells(cells: list[dict], skip: set[str], origins: dict[str, str], report: Reporter) -> dict:
     """Execute notebook cells in order in one namespace; a failing cell does not stop the rest."""
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     for cell in cells:
         step = cell["step"]
         if step in skip:
             continue
-        report.emit(event="start", step=step)
+        report.emit(protocol.start_event(step))
         t0 = _monotonic()
         try:
             filename = f"<{cell['label']}>"
@@ -127,28 +101,29 @@ def run_cells(cells: list[dict], skip: set[str], report: Reporter) -> dict:
             _remember_source(filename, source)
             code = compile(source, filename, "exec")
             exec(code, ns)
-            report.emit(event="done", step=step, seconds=round(_monotonic() - t0, 3))
+            report.emit(protocol.done_event(step, seconds=round(_monotonic() - t0, 3)))
         except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt too
-            report.emit(event="done", step=step, error=describe_error(exc),
-                        seconds=round(_monotonic() - t0, 3))
+            report.emit(protocol.done_event(step, error=tag(describe_error(exc), origins),
+                                            seconds=round(_monotonic() - t0, 3)))
     return ns
 
 
-def import_modules(folder: str, modules: list[str], skip: set[str], report: Reporter) -> dict:
+def import_modules(folder: str, modules: list[str], skip: set[str], origins: dict[str, str],
+                   report: Reporter) -> dict:
     """Import the submission's modules from ``folder``; ``ns`` maps module name -> module."""
     sys.path.insert(0, folder)
     ns: dict = {}
     for name in modules:
-        step = f"import:{name}"
+        step = protocol.import_step(name)
         if step in skip:
             continue
-        report.emit(event="start", step=step)
+        report.emit(protocol.start_event(step))
         try:
             ns[name] = importlib.import_module(name)
-            report.emit(event="done", step=step)
+            report.emit(protocol.done_event(step))
         except BaseException as exc:  # noqa: BLE001
-            report.emit(event="done", step=step,
-                        error=describe_error(exc, student_files=("<", folder)))
+            error = describe_error(exc, student_files=("<", folder))
+            report.emit(protocol.done_event(step, error=tag(error, origins)))
     return ns
 
 
@@ -170,13 +145,13 @@ def load_observers(assignment: str) -> dict:
 
 
 def observe_checks(observers: dict, ns: dict, student_files: tuple[str, ...],
-                   report: Reporter, early: list[str] = ()) -> None:
+                   origins: dict[str, str], report: Reporter, early: list[str] = ()) -> None:
     """Answer the grader's check requests one at a time until it sends the end.
 
     ``early``: what was put back before this function was called (reported with the first check).
     """
     while True:
-        report.emit(event="ready")
+        report.emit(protocol.ready_event())
         message = report.receive()
         if message is None or not isinstance(message.get("check"), str):
             return
@@ -188,11 +163,11 @@ def observe_checks(observers: dict, ns: dict, student_files: tuple[str, ...],
             observation = observers[name](ns, message.get("params") or {})
             event = {"observation": observation}
         except BaseException as exc:  # noqa: BLE001
-            event = {"error": describe_error(exc, student_files)}
+            event = {"error": tag(describe_error(exc, student_files), origins)}
         message = observation = None  # noqa: F841 - this check's inputs leave the frame
         if restored:
             event["restored"] = restored[:20]
-        report.emit(event="done", step=name, seconds=round(_monotonic() - t0, 3), **event)
+        report.emit(protocol.done_event(name, seconds=round(_monotonic() - t0, 3), **event))
         event = None
 
 
@@ -214,15 +189,16 @@ def main() -> None:
     for name in [m for m in sys.modules if m.split(".")[0] in ("autograder", "gan_course")]:
         del sys.modules[name]
     skip = set(request.get("skip", []))
+    origins = request.get("origins") or {}
     if request["kind"] == "notebook":
-        ns = run_cells(request["cells"], skip, report)
+        ns = run_cells(request["cells"], skip, origins, report)
         student_files: tuple[str, ...] = ("<",)
     else:
-        ns = import_modules(request["folder"], request["modules"], skip, report)
+        ns = import_modules(request["folder"], request["modules"], skip, origins, report)
         student_files = ("<", request["folder"])
     request = None
     early = _restore()  # this module's own functions too (observe_checks), before it calls them
-    observe_checks(observers, ns, student_files, report, early)
+    observe_checks(observers, ns, student_files, origins, report, early)
     for stream in (_stdout, _stderr):
         try:
             stream.flush()

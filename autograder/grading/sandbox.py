@@ -1,22 +1,22 @@
 """Run a submission in a child process with limits, and collect what it observed.
 
-The child (:mod:`autograder.child`) gets a clean environment, a working folder that holds only
-the submission, ``python -I``, and limits on memory, processes, CPU, disk, file size and time.
-It runs in a jail (:func:`jail_kind`): bubblewrap (:mod:`autograder.bwrap`) where it works, else
-the older ``unshare`` jail (:mod:`autograder.jail`, root only), else resource limits alone. The
-``Run`` says which jail and which limits applied.
+The child (:mod:`autograder.child.main`) gets a clean environment, a working folder that holds only
+the submission, ``python -I``, and limits on memory, processes, CPU, disk, file size and time. It
+runs in a jail (:func:`jail_kind`): bubblewrap (:mod:`autograder.grading.bwrap`) where it works,
+else the older ``unshare`` jail (:mod:`autograder.child.jail`, root only), else resource limits
+alone. The ``Run`` says which jail and which limits applied.
 
-The protocol (one contract with :mod:`autograder.child`): the parent writes one setup message
-(the program, no check parameters) on a request pipe; the child runs the cells or imports the
-modules, reporting ``start``/``done`` per step, then says ``ready``. Only then does the parent
-send *one* check's name and parameters; the child observes and reports ``done`` and ``ready``
-again, and so on. The parent accepts exactly one ``done`` per step and only for the step it is
-waiting for; a second ``done`` for a step (a forgery written by the submission, or the real one
-after a forgery) turns that step into an error, never a replacement.
+The protocol (:mod:`autograder.protocol`, the one contract with :mod:`autograder.child.main`): the
+parent writes one setup message (the program, no check parameters) on a request pipe; the child runs
+the cells or imports the modules, reporting ``start``/``done`` per step, then says ``ready``. Only
+then does the parent send *one* check's name and parameters; the child observes and reports ``done``
+and ``ready`` again, and so on. The parent accepts exactly one ``done`` per step and only for the
+step it is waiting for; a second ``done`` for a step (a forgery written by the submission, or the
+real one after a forgery) turns that step into an error, never a replacement.
 
-Each step has its own timeout: a step that hangs or kills the child is recorded, the child is
-ended, and a fresh child goes on with the remaining steps; so does a child that dies *between*
-steps. Every process the child started is ended before the results are returned.
+Each step has its own timeout: a step that hangs or kills the child is recorded, the child is ended,
+and a fresh child goes on with the remaining steps; so does a child that dies *between* steps. Every
+process the child started is ended before the results are returned.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import bwrap, cgroup
+from autograder import protocol
+from autograder.grading import bwrap, cgroup
 from autograder.paths import REPO
 
 
@@ -173,7 +174,7 @@ def jail_available() -> bool:
 
 
 def jail_config() -> dict:
-    """What the unshare jail makes read-only and what it hides (see :mod:`autograder.jail`)."""
+    """What the unshare jail makes read-only and what it hides (see :mod:`autograder.child.jail`)."""
     import site
 
     repo = REPO
@@ -219,7 +220,7 @@ def accept_new() -> None:
 class _Child:
     """One child process: its jail, its request and event pipes, the threads that drain it."""
 
-    def __init__(self, setup: dict, files: dict[str, bytes], host_workdir: str,
+    def __init__(self, request: dict, skip: list[str], files: dict[str, bytes], host_workdir: str,
                  limits: Limits, use_cuda: bool, jail: str):
         if _STOPPING.is_set():
             raise SandboxError("grading was stopped (interrupted)")
@@ -228,7 +229,7 @@ class _Child:
         self.groups = cgroup.create(limits.memory_mb, limits.max_processes, limits.cpus)
         event_read, event_write = os.pipe()
         request_read, self.request_fd = os.pipe()
-        child = python_module("autograder.child", str(request_read), str(event_write))
+        child = python_module("autograder.child.main", str(request_read), str(event_write))
         pass_fds = [event_write, request_read]
         opened: list[int] = []
         workdir = host_workdir
@@ -243,7 +244,7 @@ class _Child:
             pass_fds += opened
         elif jail == "unshare":
             command = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child",
-                       *python_module("autograder.jail", json.dumps(jail_config())), "--", *child]
+                       *python_module("autograder.child.jail", json.dumps(jail_config())), "--", *child]
         else:
             command = child
         self.workdir = workdir
@@ -271,7 +272,7 @@ class _Child:
         threading.Thread(target=self._read_events, args=(event_read,), daemon=True).start()
         self.output_thread = threading.Thread(target=self._read_output, daemon=True)
         self.output_thread.start()
-        self.send(dict(setup, folder=workdir))
+        self.send(protocol.setup_request(request, skip, limits.threads, workdir))
 
     def send(self, message: dict) -> None:
         """One request line to the child (a setup, a check, or the end)."""
@@ -371,16 +372,16 @@ class _Session:
 
     def handle(self, event: dict) -> None:
         kind, step = event.get("event"), event.get("step")
-        if kind == "start" and isinstance(step, str):
+        if kind == protocol.START and isinstance(step, str):
             if step in self.setup_steps and step not in self.accepted and self.current is None:
                 self.current = step
                 self.deadline = time.monotonic() + self.timeouts.get(step, self.limits.cell_timeout)
-        elif kind == "done" and isinstance(step, str):
+        elif kind == protocol.DONE and isinstance(step, str):
             if step in self.accepted:
                 self._forged(step)
             elif step == self.current:
                 self._accept(step, event)
-        elif kind == "ready" and self.current is None:
+        elif kind == protocol.READY and self.current is None:
             self._ask_next()
 
     def _accept(self, step: str, event: dict) -> None:
@@ -405,7 +406,7 @@ class _Session:
 
     def _ask_next(self) -> None:
         if not self.pending:
-            self.child.send({"end": True})
+            self.child.send(protocol.END)
             self.finished = True
             self.deadline = time.monotonic() + 5.0  # time to see late duplicates, then stop
             return
@@ -413,12 +414,13 @@ class _Session:
         self.current = check["name"]
         self.asked.add(self.current)
         self.deadline = time.monotonic() + self.timeouts.get(self.current, self.limits.check_timeout)
-        self.child.send({"check": check["name"], "params": check["params"]})
+        self.child.send(protocol.check_request(check["name"], check["params"]))
 
 
 def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, bytes],
             limits: Limits = DEFAULT_LIMITS) -> Run:
-    """Run ``request`` in children until every step has a result or time runs out.
+    """Run ``request`` (:func:`autograder.protocol.request`) in children until every step has a
+    result or time runs out.
 
     ``steps`` lists (step name, timeout seconds) in the order the child runs them: cells or
     module imports first, then checks. ``files`` are copied into the child's working folder.
@@ -455,9 +457,7 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
                     run.steps[c["name"]] = {"error": {"kind": "total_timeout",
                                                       "seconds": limits.total_timeout}}
                 break
-            setup = {k: request[k] for k in ("assignment", "kind", "cells", "modules") if k in request}
-            setup.update(skip=sorted(failed_setup), threads=limits.threads)
-            child = _Child(setup, files, workdir, limits, use_cuda, jail)
+            child = _Child(request, sorted(failed_setup), files, workdir, limits, use_cuda, jail)
             if not run.limits:
                 run.limits = _applied(child, limits, use_cuda, jail)
             session = _Session(run, child, setup_steps, pending, timeouts, limits)

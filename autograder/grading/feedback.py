@@ -1,6 +1,12 @@
-"""Words for a student: what an error the child reported means and what to do about it."""
+"""Words for a student: what an error the child reported means and what to do about it.
+
+The child reports errors as plain data (see :mod:`autograder.protocol`); this module turns them
+into words.
+"""
 
 from __future__ import annotations
+
+from autograder import protocol
 
 
 def where_text(where) -> str:
@@ -12,6 +18,11 @@ def where_text(where) -> str:
     place = f" (in {file}, line {where.get('line')}"
     code = where.get("code")
     return place + (f": {code}" if code else "") + ")"
+
+
+def raised(error: dict) -> str:
+    """``ValueError: message (in cell x, line 3: code)``: an exception the child described."""
+    return f"{error.get('type')}: {error.get('message')}{where_text(error.get('where'))}"
 
 
 # What an error of each kind means, with the error's fields ({name}, {seconds}, {status}).
@@ -60,47 +71,39 @@ def explain(error: dict, check_title: str) -> str:
     if isinstance(kind, str) and kind in ERRORS:
         return ERRORS[kind].format_map(_Fields(error))
     if kind == "exception":
-        return (f"Your code raised {error.get('type')}: {error.get('message')}"
-                f"{where_text(error.get('where'))}.")
+        return f"Your code raised {raised(error)}."
     return "The grader could not read what your code did."
 
 
-def cell_note(step: str, error: dict, origin: str = "student", blame_student: bool = False,
-              label: str | None = None, missing: set[str] = frozenset()) -> str:
+def cell_note(step: str, error: dict, origin: str = protocol.STUDENT, label: str | None = None,
+              missing: set[str] = frozenset()) -> str:
     """A note about a notebook cell (or one statement of it) or module import that failed.
 
-    ``blame_student``: the error was raised inside the student's code, even if the cell that
-    ran it is one of the course's own (``gen = Generator(z_dim)`` calls the student's class).
+    ``origin``: whose code the step runs (``student``, or ``provided``: a cell of the course).
+    The error's own ``origin``, tagged by the child (:func:`autograder.protocol.origin`), says
+    where it was raised: a provided cell that fails inside the student's code
+    (``gen = Generator(z_dim)`` calls the student's class) is the student's to fix.
     ``missing``: names no cell of the student's notebook defines (a course cell that uses one
     fails with a NameError that is the student's to fix, not the course's).
     """
-    what = label or step.split(":", 1)[-1]
-    if step.startswith("import:"):
+    what = label or protocol.subject(step)
+    if protocol.is_import(step):
         what = f"{what}.py"
     kind = error.get("kind") if isinstance(error, dict) else None
     if kind == "not_implemented":
         return ""  # unfinished stubs are reported by each check that needs them
-    undefined = _undefined_name(error)
-    if origin == "provided" and undefined in missing:
+    raised_by_student = isinstance(error, dict) and error.get("origin") == protocol.STUDENT
+    undefined = error.get("undefined") if isinstance(error, dict) else None
+    if origin == protocol.PROVIDED and undefined in missing:
         return (f"The course's {what} could not run: it uses `{undefined}`, which your notebook "
                 "does not define.")
-    if origin == "provided" and not blame_student:
+    if origin == protocol.PROVIDED and not raised_by_student:
         return (f"The course's own {what} failed: {explain(error, what)} This is not your "
                 "mistake: tell your instructor (is the course installed with "
                 "`pip install -r requirements.txt`?).")
     if kind == "exception" and error.get("type") == "SyntaxError":
         return (f"{what} has a syntax error{where_text(error.get('where'))}: "
                 f"{error.get('message')}. Nothing it defines could be graded.")
-    if origin == "provided":
+    if origin == protocol.PROVIDED:
         return f"{what} (a cell of the course that uses your code) failed: {explain(error, what)}"
     return f"{what} failed while running: {explain(error, what)}"
-
-
-def _undefined_name(error) -> str | None:
-    """``x`` for a ``NameError: name 'x' is not defined``."""
-    if not isinstance(error, dict) or error.get("type") != "NameError":
-        return None
-    message = str(error.get("message", ""))
-    if message.startswith("name '") and "'" in message[6:]:
-        return message[6:].split("'", 1)[0]
-    return None

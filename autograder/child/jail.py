@@ -1,17 +1,17 @@
 """The fallback jail: lock the child in before it runs student code (Linux, as root).
 
-Used only where bubblewrap (:mod:`autograder.bwrap`) does not work; the child then stays uid 0
+Used only where bubblewrap (:mod:`autograder.grading.bwrap`) does not work; the child then stays uid 0
 without capabilities, which is weaker (see docs/grading.md).
 
-Started by :mod:`autograder.sandbox` as ``unshare --net --mount --pid --fork --kill-child
-python -I -m autograder.jail CONFIG -- COMMAND...``, so this process already has its own network
+Started by :mod:`autograder.grading.sandbox` as ``unshare --net --mount --pid --fork --kill-child
+python -I -m autograder.child.jail CONFIG -- COMMAND...``, so this process already has its own network
 (no interfaces but loopback: no network), mount table and process tree. It then:
 
 1. makes the grader's code, Python and the system read-only, so a submission cannot plant a
    ``.pth``, ``sitecustomize.py`` or edited grader file that outlives it;
 2. hides the reference solutions, the course's tests, the git history and ``../shared``
    behind empty folders, so searching the disk finds nothing;
-3. (the sandbox has already put this process into its cgroups: :mod:`autograder.cgroup`);
+3. (the sandbox has already put this process into its cgroups: :mod:`autograder.grading.cgroup`);
 4. drops every capability and sets no_new_privs, so none of the above can be undone;
 5. replaces itself with COMMAND (the child), which is then process 1 of the namespace: when it
    ends, the kernel ends every process it started, even those that left its session.

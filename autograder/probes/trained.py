@@ -23,8 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from autograder import observe as ob
 from autograder.checks import Check, ObservationError, Verdict, number, text
+from autograder.child import observe as ob
 from gan_course.evaluate import DIGITS, MIN_SHARE, sample_images
 
 GRADING_SAMPLES = 2000          # samples the grader draws (the distance threshold is calibrated for it)

@@ -37,11 +37,11 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import sandbox
-from autograder.grade import grade
-from autograder.render import write_feedback
-from autograder.report import write_atomic
-from autograder.sandbox import DEFAULT_LIMITS, Limits, SandboxError
+from autograder.grading import sandbox
+from autograder.grading.grade import grade
+from autograder.grading.pages import write_feedback
+from autograder.grading.results import write_atomic
+from autograder.grading.sandbox import DEFAULT_LIMITS, Limits, SandboxError
 
 SUFFIXES = (".pct.py", ".ipynb", ".zip")  # a file entry's name is its name without these
 STATE = ".grader"                         # the grader's own state inside the output folder
@@ -161,9 +161,9 @@ def grade_one(assignment: str, name: str, path: Path, out: Path, limits: Limits,
     """Grade one student into ``out/name`` unless the ledger vouches for its results."""
     if stop.is_set():
         return {"student": name, "status": "interrupted"}
-    print_ = fingerprint(path)
+    submission_sha256 = fingerprint(path)
     target = out / name / "results.json"
-    if ledger.vouches(name, print_, target):
+    if ledger.vouches(name, submission_sha256, target):
         return {"student": name, "status": "cached"}
     try:
         result = grade(assignment, path, limits=limits)
@@ -174,13 +174,13 @@ def grade_one(assignment: str, name: str, path: Path, out: Path, limits: Limits,
     if stop.is_set():  # its sandbox may have been killed mid-check: the result is not its own
         return {"student": name, "status": "interrupted"}
     data = result.to_gradescope()
-    data["extra_data"] = {"submission_sha256": print_, "student": name}
+    data["extra_data"] = {"submission_sha256": submission_sha256, "student": name}
     folder = _student_folder(out, name)
     if target.is_dir() and not target.is_symlink():
         shutil.rmtree(target)
     text = json.dumps(data, indent=2) + "\n"
     write_atomic(target, text, mode=0o644)  # first: nothing below may leave an old result
-    ledger.record(name, print_, hashlib.sha256(text.encode()).hexdigest())
+    ledger.record(name, submission_sha256, hashlib.sha256(text.encode()).hexdigest())
     status = {"student": name, "status": "graded"}
     try:
         write_feedback(data, folder, student=name)  # feedback.md and feedback.html

@@ -148,7 +148,7 @@ def html(summary: dict, assignment: str, png_name: str) -> str:
 def write(out: Path, assignment: str, results: dict[str, dict], errors: dict[str, str],
           not_graded: list[str]) -> tuple[str, Path]:
     """Write ``summary.html`` and ``summary.png`` into ``out``; return the terminal text."""
-    from autograder.report import write_atomic
+    from autograder.grading.results import write_atomic
 
     summary = summarize(results, errors, not_graded)
     histogram_png(summary, out / "summary.png")

@@ -7,7 +7,7 @@ the group) into fresh cgroups:
 * **cgroup v2** (one unified hierarchy) when the grader's own group can delegate the
   ``memory``, ``pids`` and ``cpu`` controllers to a child group;
 * else **cgroup v1**, one group per controller (``/sys/fs/cgroup/memory``, ``pids``, ``cpu``);
-* else nothing: the per-process limits of :mod:`autograder.sandbox` are all that applies.
+* else nothing: the per-process limits of :mod:`autograder.grading.sandbox` are all that applies.
 
 :func:`create` says which limits it could set (``Cgroups.applied``), so the grader can report
 it. The groups are made by the grader (root); the child joins them before it drops its

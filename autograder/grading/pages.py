@@ -20,8 +20,6 @@ import re
 import sys
 from pathlib import Path
 
-FORMATS = ("markdown", "html", "classroom")
-
 
 def _parts(data: dict) -> tuple[str, list[str], list[dict], list[dict]]:
     """Title, notes, failed checks and passed checks (each in the grader's order)."""
@@ -174,7 +172,7 @@ RENDERERS = {"markdown": markdown, "html": html, "classroom": classroom}
 def write_feedback(data: dict, folder: Path, student: str | None = None) -> None:
     """Write ``feedback.md`` and ``feedback.html`` (mode 0644) for one student into ``folder``,
     each atomically; ``student`` (default: the results' ``extra_data.student``) heads both."""
-    from autograder.report import write_atomic
+    from autograder.grading.results import write_atomic
 
     if student:
         data = dict(data, extra_data=dict(data.get("extra_data") or {}, student=student))
