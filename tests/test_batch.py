@@ -298,3 +298,48 @@ def test_class_summary_after_a_batch(tmp_path, monkeypatch, capsys, release_resu
     assert "4 students graded" in page and 'src="summary.png"' in page
     assert "dee: could not be read: dee.ipynb is empty" in page
     assert "Checks failed most often" in page and "NotImplementedError" in page
+
+
+PARSE_RACE = """
+import os, sys, threading
+from autograder.grading.cells import parse_python
+source = open(sys.argv[1]).read() * 2
+errors = []
+class Finalized:
+    def __del__(self):
+        sum(range(50))
+def churn():  # garbage with finalizers: thread switches in the middle of a parse
+    for _ in range(200000):
+        cycle = [Finalized() for _ in range(5)]
+        cycle.append(cycle)
+def parse():
+    for _ in range(60):
+        try:
+            parse_python(source)
+        except SystemError as exc:
+            errors.append(str(exc))
+sys.setswitchinterval(1e-6)
+threading.Thread(target=churn, daemon=True).start()
+parsers = [threading.Thread(target=parse) for _ in range(4)]
+for t in parsers: t.start()
+for t in parsers: t.join()
+print(len(errors), errors[:1], flush=True)
+os._exit(0)
+"""
+
+
+def test_grading_threads_can_parse_submissions_at_once(tmp_path):
+    """grade-all's threads parse cells at once; CPython 3.11's ast.parse is not safe for that.
+
+    Without the lock in cells.parse_python, this script printed "SystemError: AST constructor
+    recursion depth mismatch" in each of 3 runs on Python 3.11.7 (about 2 s each), as a grade-all
+    student did in CI; with it, none in 3. It runs in its own process, so a hang fails at the
+    timeout.
+    """
+    script = tmp_path / "parse_race.py"
+    script.write_text(PARSE_RACE)
+    done = subprocess.run([sys.executable, str(script), str(REPO / "autograder" / "grading" / "batch.py")],
+                          capture_output=True, text=True, timeout=120, cwd=REPO,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("0 "), f"parses failed in threads: {done.stdout.strip()}"

@@ -8,6 +8,7 @@ one failing line (a download, ``.cuda()`` on a CPU grader) does not stop the def
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass, field
 
 # Lines that start a continuation of the statement above rather than a new one.
@@ -24,6 +25,19 @@ class Statement:
     defines: frozenset[str] = field(default_factory=frozenset)   # def/class names
     assigns: frozenset[str] = field(default_factory=frozenset)   # other top-level names
     dump: str = ""            # ast.dump of the statement: equal code, whatever the formatting
+
+
+# grade-all grades several students at once in threads of one process, and CPython 3.11 (3.11.7
+# here) may fail `ast.parse` run in two threads at once ("SystemError: AST constructor recursion
+# depth mismatch"): a thread switch while one parse builds its tree upsets the other's count.
+# Every parse of the grading parent goes through this lock.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(text: str) -> ast.Module:
+    """``ast.parse(text)``, one thread at a time (SyntaxError and ValueError as ``ast.parse``)."""
+    with _PARSE_LOCK:
+        return ast.parse(text)
 
 
 def strip_magics(source: str) -> str:
@@ -47,7 +61,7 @@ def statements(source: str) -> list[Statement]:
     text = strip_magics(source)
     lines = text.splitlines(keepends=True)
     try:
-        tree = ast.parse(text)
+        tree = parse_python(text)
     except (SyntaxError, ValueError):
         return _pieces_of_broken_cell(lines)
     out: list[Statement] = []
@@ -132,7 +146,7 @@ def _pieces_of_broken_cell(lines: list[str]) -> list[Statement]:
 
 def statements_if_valid(text: str) -> list[Statement] | None:
     try:
-        ast.parse(text)
+        parse_python(text)
     except (SyntaxError, ValueError):
         return None
     return statements(text)

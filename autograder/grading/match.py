@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from autograder import protocol
-from autograder.grading.cells import Statement, defined_names, signature, statements
+from autograder.grading.cells import Statement, defined_names, parse_python, signature, statements
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ def is_self_check(s: Statement) -> bool:
     """``score = check(...)``, ``score += check(...)`` or ``check(...)``: the course's self-checks."""
     import ast
 
-    node = ast.parse(s.source.strip()).body
+    node = parse_python(s.source.strip()).body
     if len(node) != 1 or not isinstance(node[0], (ast.Assign, ast.AugAssign, ast.Expr)):
         return False
     value = node[0].value
