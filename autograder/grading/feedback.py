@@ -25,6 +25,26 @@ def raised(error: dict) -> str:
     return f"{error.get('type')}: {error.get('message')}{where_text(error.get('where'))}"
 
 
+def raised_in_cell(error, cell: str) -> str:
+    """``RuntimeError: message at line 3 of CELL (code)``, for a judge that names the cell itself.
+
+    A device mismatch gets the likely cause: a new tensor made on the CPU beside GPU networks.
+    """
+    if not isinstance(error, dict):
+        return "an error"
+    where = error.get("where")
+    place = ""
+    if isinstance(where, dict) and where.get("line"):
+        place = f" at line {where.get('line')} of {cell}"
+        if where.get("code"):
+            place += f" ({where.get('code')})"
+    hint = ""
+    if "same device" in str(error.get("message")):
+        hint = (" (a tensor was created on the CPU while the networks are on the GPU: create "
+                "every new tensor on device, e.g. torch.full(..., device=device))")
+    return f"{error.get('type')}: {error.get('message')}{place}{hint}"
+
+
 # What an error of each kind means, with the error's fields ({name}, {seconds}, {status}).
 ERRORS = {
     "missing": "Your submission defines no `{name}`: did you rename it, delete its cell, or does an "

@@ -46,6 +46,7 @@ from autograder.assignments.gan_tutorial.observe import (
     stub_networks,
 )
 from autograder.checks import HIDDEN, Check, ObservationError, Verdict, all_of, changed, close, fmt, number, shape
+from autograder.grading.feedback import raised_in_cell
 from autograder.probes import device as meta
 from autograder.probes.loss import bce, explain
 
@@ -88,19 +89,7 @@ def _describe_runs(runs: list) -> str:
 
 
 def _error_text(error) -> str:
-    if not isinstance(error, dict):
-        return "an error"
-    where = error.get("where")
-    place = ""
-    if isinstance(where, dict) and where.get("line"):
-        place = f" at line {where.get('line')} of your train cell"
-        if where.get("code"):
-            place += f" ({where.get('code')})"
-    hint = ""
-    if "same device" in str(error.get("message")):
-        hint = (" (a tensor was created on the CPU while the networks are on the GPU: create "
-                "every new tensor on device, e.g. torch.full(..., device=device))")
-    return f"{error.get('type')}: {error.get('message')}{place}{hint}"
+    return raised_in_cell(error, "your train cell")
 
 
 def _plural(n: int, word: str) -> str:
