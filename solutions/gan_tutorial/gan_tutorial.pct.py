@@ -82,10 +82,11 @@ FAKE_LABEL = 0.0    # ... and for generated ones
 #
 # 1. the generator has **three hidden layers** (256, 512 and 1024 units) instead of one of 300:
 #    more room to draw ten different shapes;
-# 2. the discriminator **centres its input**: `x * 2 - 1` maps the pixels from `[0, 1]` to
-#    `[-1, 1]`, so an input pixel is as often negative as positive (mostly -1 for the
-#    background) and the first layer's weights do not all get pushed the same way. Without it the
-#    deeper generator never got started: its discriminator won at once and it drew one blob.
+# 2. the discriminator **rescales its input**: `x * 2 - 1` maps the pixels from `[0, 1]` to
+#    `[-1, 1]` (centred on 0), the range most GAN recipes feed their discriminators (DCGAN's
+#    too). We measured what it does rather than why: without it the deeper generator never got
+#    started (its discriminator won at once and it drew one blob); with it, the generator made
+#    all ten digits within the first minute on a GPU.
 #
 # Everything else (the layers' kinds, the leaky ReLUs, the sigmoid, the shapes going in and out,
 # the loss and the optimizer's settings) is the seed's.
