@@ -30,7 +30,11 @@ BUGS = [
      "torch.ones(batch_size, 1)", "generator_step_device", "torch.ones(batch_size, 1)"),
     ("gan_tutorial", "cell:train", "noise = torch.randn(batch_size, NOISE_DIM, device=device)",
      "noise = torch.randn(batch_size, NOISE_DIM)", "train_device", "noise on the CPU"),
-    ("gan_tutorial", "cell:train", "images = images.to(device)", "images = images",
+    # DeviceBatches already puts each batch on `device`: the bug is the seed's DataLoader (CPU
+    # batches) without the move. Two edits in one cell: old and new are tuples, paired in order.
+    ("gan_tutorial", "cell:train",
+     ("DeviceBatches(mnist_data, batch_size=100, device=device)", "images = images.to(device)"),
+     ("torch.utils.data.DataLoader(mnist_data, batch_size=100, shuffle=True)", "images = images"),
      "train_device", "still on the CPU"),
     ("gan_project", "file:train_torch.py",
      "z = torch.randn(batch_size, self.z_dim, device=self.device)",
@@ -46,7 +50,8 @@ ALSO = {"generator_step_device": {"discriminator_step_device"}}
 @pytest.mark.parametrize("assignment, target, old, new, check, says", BUGS,
                          ids=[f"{b[0]}-{b[4]}-{i}" for i, b in enumerate(BUGS)])
 def test_device_bug_loses_the_device_check(assignment, target, old, new, check, says, tmp_path):
-    result = grade(assignment, submission_from(assignment, tmp_path / "s", [(target, old, new)]))
+    edits = list(zip([target] * len(old), old, new)) if isinstance(old, tuple) else [(target, old, new)]
+    result = grade(assignment, submission_from(assignment, tmp_path / "s", edits))
     checks = by_name(result)
     assert not checks[check].passed, f"{check} should fail"
     assert says in checks[check].message, checks[check].message
@@ -66,13 +71,19 @@ STYLES = [
      "    gen_opt.step()\n    print(f'{gen_loss.item():.3f}', gen(get_noise(2, z_dim, device)).cpu().shape)\n"),
     ("dropout_gan", "cell:generator_step", "torch.full_like(gen_discriminator_pred, REAL_LABEL)",
      "torch.ones(batch_size, 1).to(device)"),
+    # DeviceBatches already cut each batch on `device`: the move is redundant, not needed
+    ("gan_tutorial", "cell:train", "images = images.to(device)", "images = images"),
+    # the seed's DataLoader with the move: CPU batches reach `device` each step
+    ("gan_tutorial", "cell:train", "DeviceBatches(mnist_data, batch_size=100, device=device)",
+     "torch.utils.data.DataLoader(mnist_data, batch_size=100, shuffle=True)"),
 ]
 
 
 @pytest.mark.parametrize("assignment, target, old, new", STYLES,
                          ids=[f"{s[0]}-{i}" for i, s in enumerate(STYLES)])
 def test_correct_device_styles_keep_full_marks(assignment, target, old, new, tmp_path):
-    result = grade(assignment, submission_from(assignment, tmp_path / "s", [(target, old, new)]))
+    edits = list(zip([target] * len(old), old, new)) if isinstance(old, tuple) else [(target, old, new)]
+    result = grade(assignment, submission_from(assignment, tmp_path / "s", edits))
     failed = {c.name: c.message for c in result.checks if not c.passed}
     assert not failed, failed
 

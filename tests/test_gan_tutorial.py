@@ -121,7 +121,8 @@ def test_reference_notebook_trains_for_students(monkeypatch):
     monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module())
     torch.manual_seed(0)
     edits = {"settings": [
-        ("num_epochs = 60 ", "num_epochs = 2 "),
+        ("num_epochs = FULL_RUN_EPOCHS if torch.cuda.is_available() else QUICK_CPU_RUN_EPOCHS",
+         "num_epochs = 2"),
     ], "training": [
         ("    history = train(",
          "    initial = [p.detach().clone() for p in generator.parameters()]\n"
