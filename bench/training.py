@@ -24,10 +24,10 @@ shipped run ends first, its end is a mark too. A sample grid of the last mark go
 the seed's settings and data path) for ``--seed-seconds`` on the same device, and reports its
 steps/s and the ratio of the shipped loop's steps/s (over its first mark) to it.
 
-``--set NAME=VALUE`` replaces a notebook variable right after the cell that assigns it (a Python
-literal), or a ``gan_project`` argument; ``--replace 'OLD=>NEW'`` replaces text in the notebook's
-cells before they run (a setting written inside a function, such as a ``DataLoader``'s
-``batch_size``). Both are for trying recipes, not for the figures of record.
+``--set NAME=VALUE`` replaces a notebook variable (a Python literal) right after the statement
+that assigns it, so the rest of that cell sees it too, or sets a ``gan_project`` argument;
+``--replace 'OLD=>NEW'`` replaces text in the notebook's cells before they run (a setting written
+inside a function, such as a ``DataLoader``'s ``batch_size``). Both are for trying recipes.
 """
 
 from __future__ import annotations
@@ -150,13 +150,25 @@ def notebook_cells(assignment: str) -> list[tuple[str, str]]:
     return cells
 
 
-def assigned_names(source: str) -> set[str]:
-    names = set()
-    for node in ast.parse(source).body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
-            node, (ast.AnnAssign, ast.AugAssign)) else []
-        names |= {t.id for t in targets if isinstance(t, ast.Name)}
-    return names
+def assigned_names(node: ast.stmt) -> set[str]:
+    """The plain names a top-level statement assigns (``a = ...``, ``a: int = ...``, ``a += ...``)."""
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+        node, (ast.AnnAssign, ast.AugAssign)) else []
+    return {t.id for t in targets if isinstance(t, ast.Name)}
+
+
+def with_overrides(source: str, names: set[str], filename: str):
+    """Compile a cell so that each overridden name takes its new value right after the statement
+    that assigns it, before the rest of the cell uses it (a DataLoader built from ``batch_size``
+    two lines further down sees the new batch size)."""
+    tree = ast.parse(source)
+    body = []
+    for node in tree.body:
+        body.append(node)
+        for name in sorted(assigned_names(node) & names):
+            body.append(ast.parse(f"{name} = __bench_overrides__[{name!r}]").body[0])
+    tree.body = body
+    return compile(ast.fix_missing_locations(tree), filename, "exec")
 
 
 def run_notebook(assignment: str, clock: Clock, overrides: dict, stop_before: str | None = None,
@@ -172,7 +184,7 @@ def run_notebook(assignment: str, clock: Clock, overrides: dict, stop_before: st
             return super().update(generator, step)
 
     ev.Tracker = TimedTracker                      # the notebook imports it after this line
-    ns: dict = {"__name__": "__main__"}
+    ns: dict = {"__name__": "__main__", "__bench_overrides__": overrides}
     cells = notebook_cells(assignment)
     for old, new in replacements:
         if not any(old in source for _, source in cells):
@@ -182,11 +194,9 @@ def run_notebook(assignment: str, clock: Clock, overrides: dict, stop_before: st
         if gid == stop_before:
             return ns
         try:
-            exec(compile(source, f"<{assignment}:{gid}>", "exec"), ns)
+            exec(with_overrides(source, set(overrides), f"<{assignment}:{gid}>"), ns)
         except BudgetReached:
             return ns
-        for name in assigned_names(source) & overrides.keys():
-            ns[name] = overrides[name]
     sync()
     if clock.marks:                                # the shipped run ended before the budget
         clock.judge(ns_generator(assignment, ns), "end", clock.elapsed(), last=True)
