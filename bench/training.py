@@ -27,7 +27,8 @@ steps/s and the ratio of the shipped loop's steps/s (over its first mark) to it.
 ``--set NAME=VALUE`` replaces a notebook variable (a Python literal) right after the statement
 that assigns it, so the rest of that cell sees it too, or sets a ``gan_project`` argument;
 ``--replace 'OLD=>NEW'`` replaces text in the notebook's cells before they run (a setting written
-inside a function, such as a ``DataLoader``'s ``batch_size``). Both are for trying recipes.
+inside a function, such as a ``DataLoader``'s ``batch_size``). Both are for trying recipes, not
+for the figures of record.
 """
 
 from __future__ import annotations
