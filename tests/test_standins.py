@@ -201,3 +201,18 @@ def test_a_kept_stand_in_expires():
         kept = ns["get_noise"]
     with pytest.raises(StandInExpired, match="`get_noise`"):
         kept(2, 3)
+
+
+def test_a_recorders_method_lent_as_a_function_is_named_as_the_students():
+    """training_a_gan lends methods of its recorder (``sample_mnist``): same words."""
+    from autograder.assignments.training_a_gan.observe import StandIns
+
+    def sample_mnist(batch_size):
+        raise AssertionError("the stand-in is called instead")
+    for ns in ({}, {"sample_mnist": sample_mnist}):
+        with StandIns(ns, seed=0):
+            assert ns["sample_mnist"](3).shape == (3, 28, 28)
+            with pytest.raises(TypeError, match=r"^sample_mnist\(\) ") as info:
+                ns["sample_mnist"](3, 4)
+            assert "StandIns" not in str(info.value)
+    assert ns["sample_mnist"] is sample_mnist

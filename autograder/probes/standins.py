@@ -27,9 +27,11 @@ class StandInExpired(RuntimeError):
 def _as_named(name: str, fn: Callable) -> Callable:
     """A copy of ``fn`` called ``name``: an error about its arguments names the student's
     function (``get_noise() missing 1 required positional argument``), not the grader's."""
-    code = fn.__code__.replace(co_name=name, co_qualname=name) if hasattr(fn, "__code__") else None
-    if code is None:
+    if isinstance(fn, types.MethodType):          # a recorder's method: rename, then bind again
+        return types.MethodType(_as_named(name, fn.__func__), fn.__self__)
+    if not isinstance(fn, types.FunctionType):
         return fn
+    code = fn.__code__.replace(co_name=name, co_qualname=name)
     copy = types.FunctionType(code, fn.__globals__, name, fn.__defaults__, fn.__closure__)
     copy.__kwdefaults__, copy.__qualname__ = fn.__kwdefaults__, name
     return copy
@@ -58,16 +60,24 @@ def _as_the_student_calls(name: str, fn: Callable, own) -> Callable:
     call that the student's function does not accept fails as it would, in its name.
     Without a student's function (or a readable signature) the grader's own is used as it is.
     """
-    named = _as_named(name, fn)
-    own_sig, mine = _signature(own), _positional(_signature(fn))
-    if own_sig is None or own is _ABSENT:
-        return named
+    named, grader_sig = _as_named(name, fn), _signature(fn)
+    own_sig, mine = _signature(own), _positional(grader_sig)
 
-    def call(*args, **kwargs):
+    def bind(sig: inspect.Signature, args, kwargs) -> inspect.BoundArguments:
         try:
-            bound = own_sig.bind(*args, **kwargs)
+            return sig.bind(*args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"{name}() {exc}") from None
+
+    if own_sig is None:                      # no function of the student's (or unreadable)
+        def call_as_the_grader_has_it(*args, **kwargs):
+            if grader_sig is not None:
+                bind(grader_sig, args, kwargs)
+            return named(*args, **kwargs)
+        return call_as_the_grader_has_it
+
+    def call(*args, **kwargs):
+        bound = bind(own_sig, args, kwargs)
         given: dict = {}
         for i, param in enumerate(own_sig.parameters.values()):
             if param.name not in bound.arguments:
@@ -85,6 +95,13 @@ def _as_the_student_calls(name: str, fn: Callable, own) -> Callable:
                 given.setdefault(mine[i], value)
         return named(**given)
     return call
+
+
+def as_the_student_calls(name: str, fn: Callable, own=None) -> Callable:
+    """The grader's ``fn`` as the student's ``name``: it takes the calls the student's own
+    function ``own`` (None: none) takes, and its errors name ``name`` (see
+    :func:`_as_the_student_calls`)."""
+    return _as_the_student_calls(name, fn, own)
 
 
 def _leased(name: str, fn: Callable, lease: list[bool], own=_ABSENT) -> Callable:
