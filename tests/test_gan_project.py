@@ -40,6 +40,12 @@ D_LOGITS_ONE_CALL = ("        logits = self.discriminator(torch.cat([x_real, x_f
                      "        logits_real, logits_fake = logits.split(x_real.shape[0])\n")
 
 MISTAKES = [
+    Mistake("discriminator_output_detached_instead_of_fakes",
+            [("file:train_torch.py", "x_fake = self.generator(z).detach()", "x_fake = self.generator(z)"),
+             ("file:train_torch.py",
+              "logits_fake = self.discriminator(x_fake)" + " " * 30 + "# (B, 1)\n        # -log(1",
+              "logits_fake = self.discriminator(x_fake).detach()\n        # -log(1")],
+            ["discriminator_step_detach"], ["no gradient from its score on the fakes"]),
     Mistake("swapped_labels",
             [("file:train_torch.py", "torch.full_like(logits_real, REAL_LABEL)",
               "torch.full_like(logits_real, FAKE_LABEL)"),
