@@ -42,9 +42,10 @@ D_LOGITS_ONE_CALL = ("        logits = self.discriminator(torch.cat([x_real, x_f
 MISTAKES = [
     Mistake("discriminator_output_detached_instead_of_fakes",
             [("file:train_torch.py", "x_fake = self.generator(z).detach()", "x_fake = self.generator(z)"),
-             ("file:train_torch.py",
-              "logits_fake = self.discriminator(x_fake)" + " " * 30 + "# (B, 1)\n        # -log(1",
-              "logits_fake = self.discriminator(x_fake).detach()\n        # -log(1")],
+             ("file:train_torch.py", "loss_fake = F.binary_cross_entropy_with_logits(logits_fake, "
+              "torch.full_like(logits_fake, FAKE_LABEL))",
+              "loss_fake = F.binary_cross_entropy_with_logits(logits_fake.detach(), "
+              "torch.full_like(logits_fake, FAKE_LABEL))")],
             ["discriminator_step_detach"], ["no gradient from its score on the fakes"]),
     Mistake("swapped_labels",
             [("file:train_torch.py", "torch.full_like(logits_real, REAL_LABEL)",
