@@ -88,6 +88,13 @@ MISTAKES = [
     Mistake("generator_step_detaches_the_fakes",
             [(GS, "generated_images = generator(noise) ", "generated_images = generator(noise).detach() ")],
             ["generator_step_updates", "generator_step_hidden", "training_steps"], ["detach"]),
+    # #27: detach_() passes the step's checks (the stand-in's fakes are fresh tensors), but the
+    # notebook's MNISTGenerator returns a view (reshape), which detach_() refuses: only the
+    # training run with the student's own networks fails
+    Mistake("detach_in_place_on_the_generators_view",
+            [(DS, "generated_images = generator(noise).detach() ",
+              "generated_images = generator(noise)\n    generated_images.detach_()")],
+            ["training_steps"], ["detach"]),
 ]
 
 # More mistakes, judged in this process on the reference namespace with the edits applied (the
@@ -147,6 +154,15 @@ STYLES = {
         (GS, "    generated_images = generator(noise)  ",
          "    discriminator.eval()\n    generated_images = generator(noise)  "),
         (GS, "    gen_optimizer.zero_grad()  ", "    discriminator.train()\n    gen_optimizer.zero_grad()  ")],
+    # #27: detach_() on fakes that are the generator's own tensor (Unflatten before the Tanh)
+    "detach_in_place_with_a_generator_that_returns_its_own_tensor": [
+        ("cell:MNISTGenerator", "            nn.Tanh(),                   # (B, 784), values in [-1, 1]",
+         "            nn.Unflatten(1, (1, 28, 28)), # (B, 1, 28, 28)\n"
+         "            nn.Tanh(),                   # values in [-1, 1]"),
+        ("cell:MNISTGenerator", "        return generated.reshape(batch_size, 1, 28, 28)       # (B, 1, 28, 28)",
+         "        return generated"),
+        (DS, "generated_images = generator(noise).detach() ",
+         "generated_images = generator(noise)\n    generated_images.detach_()")],
 }
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.

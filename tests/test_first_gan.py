@@ -104,6 +104,12 @@ MISTAKES = [
     Mistake("generator_without_sigmoid",
             [("cell:Generator", "            nn.Sigmoid(),                       # pixel values in (0, 1)\n", "")],
             ["Generator_structure"], ["Sigmoid"]),
+    # #27: the grader's stand-in for get_noise takes the calls the student's own get_noise takes,
+    # and an error in it names the student's function, never the grader's `_get_noise`.
+    Mistake("get_noise_called_with_a_keyword_it_lacks",
+            [("cell:get_disc_loss", "noise = get_noise(num_images, z_dim, device)",
+              "noise = get_noise(num_images, z_dim, dev=device)")],
+            ["get_disc_loss_value", "get_disc_loss_detach"], ["TypeError: get_noise()", "'dev'"]),
 ]
 
 
@@ -134,6 +140,13 @@ STYLES = {
         ("cell:get_gen_loss", "    noise = get_noise(num_images, z_dim, device)  # (n, z_dim)\n"
          "    pred_fake = disc(gen(noise))                   # (n, 1) logits, graph reaches G",
          "    pred_fake = disc(make_fakes(gen, num_images, z_dim, device))")],
+    # #27: the stand-in generator's fakes are fresh tensors, as the notebook's Generator's are
+    "detach_in_place": [
+        ("cell:get_disc_loss", "fake = gen(noise).detach()", "fake = gen(noise)\n    fake.detach_()")],
+    # #27: a get_noise of the student's with another parameter name, called the student's way
+    "get_noise_called_by_keyword_names": [
+        ("cell:get_disc_loss", "noise = get_noise(num_images, z_dim, device)",
+         "noise = get_noise(n_samples=num_images, z_dim=z_dim, device=device)")],
 }
 
 

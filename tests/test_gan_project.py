@@ -119,6 +119,18 @@ MISTAKES = [
             [("file:train_torch.py", "        optimizer_gen.step()\n",
               "        optimizer_disc.step()\n")],
             ["training_isolation", "training_isolation_hidden"], ["optimizer_gen"]),
+    # #27: a step that really never calls the generator still fails, in the student's words
+    Mistake("generator_step_never_calls_the_generator",
+            [("file:train_torch.py", "        x_fake = self.generator(z)      ",
+              "        x_fake = torch.tanh(z @ torch.ones(self.z_dim, 784, device=z.device)).view_as(x_real)  ")],
+            ["steps_fresh_noise"], ["model.generator_step", "self.generator"]),
+    # #27: detach_() passes the steps' checks (the stand-in's fakes are fresh tensors), but the
+    # template's GeneratorMLP returns a view (x.view(...)), which detach_() refuses: only the run
+    # with the student's own networks fails
+    Mistake("detach_in_place_on_the_generators_view",
+            [("file:train_torch.py", "x_fake = self.generator(z).detach()",
+              "x_fake = self.generator(z)\n        x_fake.detach_()")],
+            ["training_smoke"], ["detach"]),
 ]
 
 
@@ -130,6 +142,22 @@ STYLES = {
          "        with torch.no_grad():\n            x_fake = self.generator(z)\n        pass  ")],
     "one_discriminator_call_on_concatenated_batches": [
         ("file:train_torch.py", D_LOGITS, D_LOGITS_ONE_CALL)],
+    # #27: the stand-ins offer what models.py's networks offer: .device, z_dim
+    "generator_device_and_z_dim_in_the_steps": [
+        ("file:train_torch.py", "z = torch.randn(x_real.shape[0], self.z_dim, device=x_real.device)",
+         "z = torch.randn(x_real.shape[0], self.generator.z_dim, device=self.generator.device)")],
+    # #27: self.generator.forward(z) is recorded like self.generator(z)
+    "generator_forward_called_directly": [
+        ("file:train_torch.py", "x_fake = self.generator(z)", "x_fake = self.generator.forward(z)")],
+    # #27: detach_() on fakes that are the generator's own tensor (Unflatten before the Tanh)
+    "detach_in_place_with_a_generator_that_returns_its_own_tensor": [
+        ("file:models.py", "            nn.Tanh(),                                        # values in [-1, 1]",
+         "            nn.Unflatten(1, self.output_shape),               # (B, C, H, W)\n"
+         "            nn.Tanh(),                                        # values in [-1, 1]"),
+        ("file:models.py", "        return x.view(z.shape[0], *self.output_shape)       # (B, C, H, W)",
+         "        return x"),
+        ("file:train_torch.py", "x_fake = self.generator(z).detach()",
+         "x_fake = self.generator(z)\n        x_fake.detach_()")],
 }
 
 

@@ -92,6 +92,8 @@ STYLES = {
         (TG, "def train_generator(", "def fakes_of(X, y):\n    return X[(y == FAKE_LABEL).squeeze(1)]"
          "\n\n\ndef train_generator("),
         (TG, "fake = X[is_fake]", "fake = fakes_of(X, y)")],
+    # #27: in-place detach_() of the mixed batch
+    "detach_in_place": [(TD, "    X = X.detach()\n", "    X.detach_()\n")],
 }
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.

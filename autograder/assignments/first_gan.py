@@ -27,7 +27,7 @@ from autograder.checks import (
 from autograder.probes import alternating, device
 from autograder.probes.isolation import ScoreGradients, judge_detached_loss
 from autograder.probes.loss import bce, explain, returned_kind
-from autograder.probes.networks import ConstantGenerator, LinearDiscriminator, real_images
+from autograder.probes.networks import ConstantGenerator, LinearDiscriminator, NoiseRecordingGenerator, real_images
 from autograder.probes.noise import fingerprint, fingerprints_per_call, freshness
 from autograder.probes.standins import using
 
@@ -240,20 +240,6 @@ def _stubs(p: dict):
     return gen, disc, real
 
 
-class NoiseHashGenerator(ConstantGenerator):
-    """:class:`ConstantGenerator` that also keeps a fingerprint of each noise batch it gets."""
-
-    def __init__(self, im_dim: int, seed: int):
-        super().__init__(im_dim, seed)
-        self.noise_hashes: list[str] = []
-
-    def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        if len(self.noise_hashes) < 8:
-            noise = ob.as_tensor(noise, "the generator's input noise")
-            self.noise_hashes.append(fingerprint(noise))
-        return super().forward(noise)
-
-
 def observe_disc_loss(ns: dict, p: dict) -> dict:
     get_disc_loss = ob.need(ns, "get_disc_loss")
     gen, disc, real = _stubs(p)
@@ -286,14 +272,14 @@ def observe_gen_loss(ns: dict, p: dict) -> dict:
 def observe_gen_loss_noise(ns: dict, p: dict) -> dict:
     """Two calls of get_gen_loss with a generator that fingerprints the noise it is given."""
     get_gen_loss = ob.need(ns, "get_gen_loss")
-    gen = NoiseHashGenerator(p["im_dim"], p["seed"])
+    gen = NoiseRecordingGenerator(p["im_dim"], p["seed"], details=True)
     disc = LinearDiscriminator(p["im_dim"], p["seed"])
     ob.seed_all(p["seed"])
     per_call = []
     for _ in range(2):
-        seen = len(gen.noise_hashes)
+        seen = len(gen.noise)
         get_gen_loss(gen, disc, nn.BCEWithLogitsLoss(), p["n"], p["z_dim"], "cpu")
-        per_call.append(gen.noise_hashes[seen:])
+        per_call.append([info["hash"] for info in gen.noise[seen:]])
     return {"noise": per_call}
 
 

@@ -5,8 +5,9 @@ Observe half (in the child, around one call of the student's step on the grader'
 ``zero_grad()`` then moves it far), fingerprints both networks' parameters before and after
 (:func:`autograder.child.observe.snapshot`), and measures how far the trained network moved.
 
-:class:`ScoreGradients` follows the gradient path per term: it wraps the stand-in
-discriminator's ``forward`` (so ``disc(x)`` and ``disc.forward(x)`` alike), tells for each row it
+:class:`ScoreGradients` follows the gradient path per term: it hooks the stand-in
+discriminator's calls (``disc(x)`` and ``disc.forward(x)`` alike, see
+:class:`~autograder.probes.networks.StandIn`), tells for each row it
 scores whether it is one of the grader's real images, and records the gradient that the loss
 sends back to that score. A loss that scores ``disc(fake).detach()`` (or the fakes under
 ``torch.no_grad()``) gives the fakes' scores no gradient, though D still learns from the reals.
@@ -67,13 +68,12 @@ class ScoreGradients:
     def __init__(self, disc: nn.Module, real: torch.Tensor):
         self.real = real.detach().reshape(real.shape[0], -1)
         self.calls: list[dict] = []
-        forward = disc.forward  # the stand-in's own (a bound method): wrapped on the instance
 
-        def scored(*args, **kwargs):
-            out = forward(*args, **kwargs)
+        def scored(module, args, kwargs, out) -> None:
             self._record(args[0] if args else next(iter(kwargs.values()), None), out)
-            return out
-        disc.forward = scored
+        # a forward hook: a stand-in (autograder.probes.networks.StandIn) runs its hooks for
+        # disc.forward(x) as for disc(x), once per call
+        disc.register_forward_hook(scored, with_kwargs=True)
 
     def _record(self, x, out) -> None:
         if len(self.calls) >= self.MAX_CALLS or not isinstance(x, torch.Tensor) \

@@ -45,6 +45,10 @@ class RecordingGenerator(NoiseRecordingGenerator):
     def __init__(self, seed: int):
         super().__init__(PIXELS, seed, image_shape=IMAGE, details=True, signed=True)
 
+    @classmethod
+    def example(cls):
+        return cls(0), torch.randn(3, LATENT_DIM)
+
 
 class ModeRecordingDiscriminator(LinearDiscriminator):
     """:class:`LinearDiscriminator` that remembers its mode (train / eval) at each call."""
@@ -57,6 +61,10 @@ class ModeRecordingDiscriminator(LinearDiscriminator):
         if len(self.modes) < MAX_RECORDS:
             self.modes.append(bool(self.training))
         return super().forward(x)
+
+    @classmethod
+    def example(cls):
+        return cls(0), torch.rand(3, *IMAGE)
 
 
 def real_batch(n: int, seed: int) -> torch.Tensor:

@@ -15,8 +15,8 @@ from torch import nn
 
 from autograder.child import observe as ob
 from autograder.checks import Check, ObservationError, Verdict, fmt
-from autograder.probes import device as meta
-from autograder.probes.networks import LinearDiscriminator, real_images
+from autograder.probes.networks import LinearDiscriminator, LinearGenerator, StandIn, real_images
+from autograder.probes.networks import PlaceholderNetwork as _Placeholder
 
 TRAIN_FILES = ("train_torch", "train_pl")
 IMAGE = (1, 28, 28)
@@ -27,46 +27,6 @@ STALE = 1e6              # a stale gradient planted before training: a step with
 STALE_STEP = 10.0        # a parameter moving more than this in one SGD(lr=0.01) phase used it
 ENDS_ROWS = 400          # rows interpolated to measure the spread of the ends' latent vectors
 MAX_RECORDS = 8          # calls a stub remembers (a hostile loop cannot flood the report)
-
-
-class LinearGenerator(nn.Module):
-    """A generator with known weights: images ``z @ W`` (optionally through tanh), any batch dims.
-
-    ``(..., z_dim) -> (..., 1, 28, 28)``. Without tanh it is linear, so images generated along a
-    straight line in latent space lie on a straight line too, and the latent vectors can be read
-    back from the images (:meth:`latents`). It records its inputs and its mode at each call.
-    """
-
-    def __init__(self, z_dim: int, seed: int, tanh: bool = False):
-        super().__init__()
-        g = torch.Generator().manual_seed(seed + 5)
-        self.weight = nn.Parameter(torch.randn(z_dim, PIXELS, generator=g) / z_dim ** 0.5)
-        self.tanh = tanh
-        self.calls: list[dict] = []
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        z = ob.as_tensor(z, "the generator's input z")
-        meta.seen_input(z)  # on `meta`, the device probe names where a CPU z was made
-        if len(self.calls) < MAX_RECORDS:
-            self.calls.append({**ob.tensor_info(z), "training": bool(self.training)})
-        x = z @ self.weight                                              # (..., 784)
-        if self.tanh:
-            x = torch.tanh(x)
-        return x.reshape(*z.shape[:-1], *IMAGE)                           # (..., 1, 28, 28)
-
-    def latents(self, images: torch.Tensor) -> torch.Tensor:
-        """The z that produced ``images`` (..., 1, 28, 28) (no tanh): least squares on W."""
-        flat = images.detach().double().reshape(-1, PIXELS).cpu()         # (N, 784)
-        w = self.weight.detach().double().cpu()                           # (z_dim, 784)
-        return torch.linalg.lstsq(w.T, flat.T).solution.T                 # (N, z_dim)
-
-
-class _Placeholder(nn.Module):
-    """Stands in for ``GeneratorMLP``/``DiscriminatorMLP`` while a GAN is built for a check."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__()
-        self.weight = nn.Parameter(torch.zeros(1))
 
 
 class _NullWriter:
@@ -149,7 +109,8 @@ def _progress(module) -> tuple[int, int]:
     """(methods that run or fail other than NotImplementedError, methods probed) of a file."""
     try:
         model = build_gan(module, **gan_kwargs(4))
-        model.generator, model.discriminator = LinearGenerator(4, 0, tanh=True), LinearDiscriminator(PIXELS, 0)
+        model.generator, model.discriminator = course_networks(
+            4, LinearGenerator(4, 0, tanh=True), LinearDiscriminator(PIXELS, 0))
     except Exception:  # noqa: BLE001 - an unusable file is not graded
         return 0, 1
     x = torch.zeros(2, *IMAGE)
@@ -284,8 +245,22 @@ def stub_gan(ns: dict, z_dim: int, generator: nn.Module, discriminator: nn.Modul
     """(file, model): the graded file's GAN with the given stub networks installed."""
     file, module = graded_file(ns)
     model = build_gan(module, **gan_kwargs(z_dim))
-    model.generator, model.discriminator = generator, discriminator
+    model.generator, model.discriminator = course_networks(z_dim, generator, discriminator)
     return file, model
+
+
+def course_networks(z_dim: int, generator: nn.Module, discriminator: nn.Module):
+    """The stand-ins with what models.py's GeneratorMLP and DiscriminatorMLP offer (``.device``,
+    ``z_dim``, ...), as :func:`gan_kwargs` builds them."""
+    kwargs = gan_kwargs(z_dim)
+    if isinstance(generator, StandIn):
+        generator.like_template("GeneratorMLP", device=True, z_dim=z_dim, output_shape=IMAGE,
+                                hidden_dims=kwargs["hidden_dims_gen"], dp_rate=kwargs["dp_rate_gen"])
+    if isinstance(discriminator, StandIn):
+        discriminator.like_template("DiscriminatorMLP", device=True, input_dims=PIXELS,
+                                    hidden_dims=kwargs["hidden_dims_disc"],
+                                    dp_rate=kwargs["dp_rate_disc"])
+    return generator, discriminator
 
 
 def graded_note(obs: dict) -> str:

@@ -20,7 +20,7 @@ from autograder.probes import device as meta
 from autograder.probes.isolation import ScoreGradients, StepWatch
 from autograder.probes.loss import returned_kind
 from autograder.probes.networks import LinearDiscriminator, real_images
-from autograder.probes.standins import StandInExpired
+from autograder.probes.standins import StandInExpired, as_the_student_calls
 
 NOISE_DIM = 100          # the notebook's noise_dim
 IMAGE = (28, 28)
@@ -35,6 +35,10 @@ class NoiseRecordingGenerator(networks.NoiseRecordingGenerator):
     def __init__(self, seed: int):
         super().__init__(PIXELS, seed, image_shape=IMAGE)
 
+    @classmethod
+    def example(cls):
+        return cls(0), torch.randn(3, NOISE_DIM)
+
 
 class RecordingDiscriminator(LinearDiscriminator):
     """:class:`LinearDiscriminator` ending in a sigmoid that reports the shapes it was given."""
@@ -47,6 +51,10 @@ class RecordingDiscriminator(LinearDiscriminator):
         if len(self.inputs) < MAX_RECORDS:
             self.inputs.append([int(n) for n in ob.as_tensor(x, "the discriminator's input").shape])
         return super().forward(x)
+
+    @classmethod
+    def example(cls):
+        return cls(0), torch.rand(3, *IMAGE)
 
 
 class SaturatedDiscriminator(RecordingDiscriminator):
@@ -65,6 +73,10 @@ class SaturatedDiscriminator(RecordingDiscriminator):
         if len(self.inputs) < MAX_RECORDS:
             self.inputs.append([int(n) for n in ob.as_tensor(x, "the discriminator's input").shape])
         return torch.sigmoid(self.linear(x.reshape(x.shape[0], -1)) + self.offset)   # (n, 1)
+
+    @classmethod
+    def example(cls):
+        return cls(0, -40.0), torch.rand(3, *IMAGE)
 
 
 SATURATING_OFFSETS = (-200.0, -40.0, 200.0)   # D(G(z)) = 0, about 1e-17, and 1
@@ -122,7 +134,7 @@ class StandIns:
         names = ["sample_mnist"] + (["make_real_and_fake"] if self.shuffle else [])
         for name in names:
             self.saved[name] = self.ns.get(name, _ABSENT)
-            self.ns[name] = getattr(self, name)
+            self.ns[name] = as_the_student_calls(name, getattr(self, name), self.ns.get(name))
         return self
 
     def __exit__(self, *exc) -> None:
