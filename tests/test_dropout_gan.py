@@ -139,6 +139,11 @@ STYLES = {
         (GS, "    generated_images = generator(noise)  ",
          "    discriminator.eval()\n    generated_images = generator(noise)  "),
         (GS, "    gen_optimizer.zero_grad()  ", "    discriminator.train()\n    gen_optimizer.zero_grad()  ")],
+    # Layer sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed
+    # the grader's child (the size could not be written as JSON; issue 27).
+    "np_prod_layer_sizes": [
+        ("cell:MNISTDiscriminator", "nn.Linear(784, 1024),", "nn.Linear(np.prod((28, 28)), 1024),"),
+        ("cell:MNISTGenerator", "nn.Linear(1024, 784),", "nn.Linear(1024, np.prod((28, 28))),")],
 }
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.

@@ -123,6 +123,13 @@ STYLES = {
          "        with torch.no_grad():\n            x_fake = self.generator(z)\n        pass  ")],
     "one_discriminator_call_on_concatenated_batches": [
         ("file:train_torch.py", D_LOGITS, D_LOGITS_ONE_CALL)],
+    # Layer sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed
+    # the grader's child (the size could not be written as JSON; issue 27).
+    "np_prod_layer_sizes": [
+        ("file:models.py", "import math\n", "import math\n\nimport numpy as np\n"),
+        ("file:models.py", "nn.Linear(in_dim, math.prod(self.output_shape)),",
+         "nn.Linear(in_dim, np.prod(self.output_shape)),"),
+        ("file:models.py", "        in_dim = input_dims\n", "        in_dim = np.prod([input_dims])\n")],
 }
 
 

@@ -88,6 +88,11 @@ STYLES = {
         (TG, "def train_generator(", "def fakes_of(X, y):\n    return X[(y == FAKE_LABEL).squeeze(1)]"
          "\n\n\ndef train_generator("),
         (TG, "fake = X[is_fake]", "fake = fakes_of(X, y)")],
+    # Layer sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed
+    # the grader's child (the size could not be written as JSON; issue 27).
+    "np_prod_layer_sizes": [
+        ("cell:make_generator", "nn.Linear(width, N_PIXELS),", "nn.Linear(width, np.prod(IMAGE_SHAPE)),"),
+        ("cell:make_discriminator", "    width = N_PIXELS\n", "    width = np.prod(IMAGE_SHAPE)\n")],
 }
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.
