@@ -191,6 +191,13 @@ def observe_checks(observers: dict, ns: dict, student_files: tuple[str, ...],
 
 
 def main() -> None:
+    # Line by line: if the submission kills this process, the grader still quotes the last
+    # lines it printed (a pipe's block buffer would die with it).
+    for stream in (_stdout, _stderr):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except (AttributeError, ValueError):
+            pass
     report = Reporter(int(sys.argv[1]), int(sys.argv[2]))
     request = report.receive()
     if request is None:

@@ -117,8 +117,10 @@ def crash_words(error: dict) -> str:
     if memory:
         words.append(memory)
     elif error.get("signal") == "SIGKILL":
+        measured = ("the grader measured no shortage of memory" if "peak_mb" in error else
+                    "the grader cannot measure memory on this host, so it does not know more")
         words.append("Something sent it SIGKILL: your code (os.kill, a subprocess it started) or "
-                     "the system; the grader measured no shortage of memory.")
+                     f"the system; {measured}.")
     elif error.get("signal") in ("SIGSEGV", "SIGBUS", "SIGABRT", "SIGILL", "SIGFPE"):
         words.append("That is a crash inside compiled code (torch, numpy, or a C extension or "
                      "ctypes call your code made).")
