@@ -163,6 +163,11 @@ STYLES = {
          "        return generated"),
         (DS, "generated_images = generator(noise).detach() ",
          "generated_images = generator(noise)\n    generated_images.detach_()")],
+    # Layer sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed
+    # the grader's child (the size could not be written as JSON; issue 27).
+    "np_prod_layer_sizes": [
+        ("cell:MNISTDiscriminator", "nn.Linear(784, 1024),", "nn.Linear(np.prod((28, 28)), 1024),"),
+        ("cell:MNISTGenerator", "nn.Linear(1024, 784),", "nn.Linear(1024, np.prod((28, 28))),")],
 }
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.

@@ -147,6 +147,17 @@ STYLES = {
     "get_noise_called_by_keyword_names": [
         ("cell:get_disc_loss", "noise = get_noise(num_images, z_dim, device)",
          "noise = get_noise(n_samples=num_images, z_dim=z_dim, device=device)")],
+    # Layer sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed
+    # the grader's child (the size could not be written as JSON; issue 27).
+    "np_prod_layer_sizes": [
+        ("cell:get_generator_block", "def get_generator_block(",
+         "import numpy as np\n\n\ndef get_generator_block("),
+        ("cell:get_generator_block", "nn.Linear(input_dim, output_dim),",
+         "nn.Linear(input_dim, np.prod([output_dim])),"),
+        ("cell:get_generator_block", "nn.BatchNorm1d(output_dim),", "nn.BatchNorm1d(np.prod([output_dim])),"),
+        ("cell:Generator", "nn.Linear(hidden_dim * 8, im_dim)", "nn.Linear(hidden_dim * 8, np.prod([im_dim]))"),
+        ("cell:Discriminator", "get_discriminator_block(im_dim, hidden_dim * 4)",
+         "get_discriminator_block(np.prod([im_dim]), hidden_dim * 4)")],
 }
 
 

@@ -158,6 +158,13 @@ STYLES = {
          "        return x"),
         ("file:train_torch.py", "x_fake = self.generator(z).detach()",
          "x_fake = self.generator(z)\n        x_fake.detach_()")],
+    # Layer sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed
+    # the grader's child (the size could not be written as JSON; issue 27).
+    "np_prod_layer_sizes": [
+        ("file:models.py", "import math\n", "import math\n\nimport numpy as np\n"),
+        ("file:models.py", "nn.Linear(in_dim, math.prod(self.output_shape)),",
+         "nn.Linear(in_dim, np.prod(self.output_shape)),"),
+        ("file:models.py", "        in_dim = input_dims\n", "        in_dim = np.prod([input_dims])\n")],
 }
 
 

@@ -92,6 +92,13 @@ STYLES = {
     "the_seeds_data_loader": [  # the seed's loader instead of DeviceBatches: the same batches
         train_edit("train_loader = DeviceBatches(mnist_data, batch_size=100, device=device)",
                    "train_loader = torch.utils.data.DataLoader(mnist_data, batch_size=100, shuffle=True)")],
+    # Sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed the
+    # grader's child (issue 27). The networks are provided cells (the release's copy runs), so
+    # the sizes the student writes are the labels'.
+    "np_prod_label_sizes": [
+        train_edit("def train(", "import numpy as np\n\n\ndef train("),
+        train_edit(REAL_ROW, "torch.full((np.prod([batch_size]),), REAL_LABEL, device=device),"),
+        train_edit(FAKE_ROW, "torch.full((np.prod([batch_size]),), FAKE_LABEL, device=device),")],
 }
 
 

@@ -94,6 +94,11 @@ STYLES = {
         (TG, "fake = X[is_fake]", "fake = fakes_of(X, y)")],
     # #27: in-place detach_() of the mixed batch
     "detach_in_place": [(TD, "    X = X.detach()\n", "    X.detach_()\n")],
+    # Layer sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed
+    # the grader's child (the size could not be written as JSON; issue 27).
+    "np_prod_layer_sizes": [
+        ("cell:make_generator", "nn.Linear(width, N_PIXELS),", "nn.Linear(width, np.prod(IMAGE_SHAPE)),"),
+        ("cell:make_discriminator", "    width = N_PIXELS\n", "    width = np.prod(IMAGE_SHAPE)\n")],
 }
 
 # Only a GPU tells these apart from the reference: grading them needs CUDA.

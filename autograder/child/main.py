@@ -24,6 +24,7 @@ import sys
 import time
 
 from autograder import protocol
+from autograder.child import encode as _encode  # first: it binds what it calls
 from autograder.child.errors import describe_error, tag
 from autograder.child.observe import protect as _protect
 from autograder.child.observe import restore as _restore
@@ -31,7 +32,7 @@ from autograder.grading.cells import strip_magics  # bound now: the child later 
 
 # Bound before any student code runs: a submission that patches these later cannot change
 # what this process reports.
-_dumps = json.dumps
+_line = _encode.line
 _loads = json.loads
 _write = os.write
 _read = os.read
@@ -40,6 +41,7 @@ _exc_info = sys.exc_info
 _exit = os._exit
 _stdout, _stderr = sys.stdout, sys.stderr
 _getpid = os.getpid
+_type = type
 
 
 class Reporter:
@@ -55,10 +57,15 @@ class Reporter:
         self.buffer = b""
 
     def emit(self, event: dict) -> None:
-        """One event line (built by :mod:`autograder.protocol`) to the grader."""
+        """One event line (built by :mod:`autograder.protocol`) to the grader, encoded by
+        :func:`autograder.child.encode.line`. A step's report that cannot be encoded becomes
+        that step's error (``unreportable``): never an exception that would end the child."""
         if _getpid() != self.pid:
             return  # a process the submission forked: it does not speak for the child
-        data = (_dumps(event, allow_nan=False) + "\n").encode()
+        try:
+            data = _line(event)
+        except BaseException as exc:  # noqa: BLE001 - too large, or the encoder failed
+            data = _line(_unreportable(event, exc))
         while data:
             written = _write(self.fd, data)
             data = data[written:]
@@ -73,6 +80,18 @@ class Reporter:
         line, self.buffer = self.buffer.split(b"\n", 1)
         message = _loads(line)
         return message if isinstance(message, dict) else None
+
+
+def _unreportable(event: dict, exc: BaseException) -> dict:
+    """The error event that replaces a step's report the child could not encode."""
+    step = event.get("step")
+    reason = _encode.type_name(exc)  # bound functions only: the submission may have patched
+    if _type(exc) is _encode.EncodeError and exc.args:  # builtins during the check
+        reason = exc.args[0]
+    error = {"kind": "unreportable", "reason": reason}
+    if event.get("event") != protocol.DONE or not isinstance(step, str):
+        return {"event": "noise", "error": error}  # not a step's report: the grader ignores it
+    return protocol.done_event(step, error=error)
 
 
 def _remember_source(filename: str, source: str) -> None:
@@ -172,6 +191,13 @@ def observe_checks(observers: dict, ns: dict, student_files: tuple[str, ...],
 
 
 def main() -> None:
+    # Line by line: if the submission kills this process, the grader still quotes the last
+    # lines it printed (a pipe's block buffer would die with it).
+    for stream in (_stdout, _stderr):
+        try:
+            stream.reconfigure(line_buffering=True)
+        except (AttributeError, ValueError):
+            pass
     report = Reporter(int(sys.argv[1]), int(sys.argv[2]))
     request = report.receive()
     if request is None:

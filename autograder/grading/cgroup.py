@@ -31,6 +31,30 @@ class Cgroups:
 
     paths: list[str] = field(default_factory=list)
     applied: list[str] = field(default_factory=list)
+    memory_path: str | None = None      # the group whose memory limit holds (v2 or v1 memory)
+    memory_limit_mb: int | None = None
+    version: int = 0                     # 2 or 1 (0: none)
+
+    def memory(self) -> dict:
+        """What the memory group measured, for a crash report (read before :meth:`kill_all`):
+        ``peak_mb`` (cgroup v2 ``memory.peak``, v1 ``memory.max_usage_in_bytes``: the most the
+        group's processes held at once, page cache and tmpfs files included), ``limit_mb``, and
+        ``oom_kills`` (processes the kernel's OOM killer ended in the group: v2 ``memory.events``,
+        v1 ``memory.oom_control``). Empty when there is no memory group or nothing is readable."""
+        if self.memory_path is None:
+            return {}
+        peak_file = "memory.peak" if self.version == 2 else "memory.max_usage_in_bytes"
+        events_file = "memory.events" if self.version == 2 else "memory.oom_control"
+        out: dict = {}
+        peak = _read(os.path.join(self.memory_path, peak_file)).strip()
+        if peak.isdigit():
+            out["peak_mb"] = int(peak) >> 20
+            out["limit_mb"] = self.memory_limit_mb
+        for line in _read(os.path.join(self.memory_path, events_file)).splitlines():
+            name, _, value = line.partition(" ")
+            if name == "oom_kill" and value.strip().isdigit():
+                out["oom_kills"] = int(value)
+        return out
 
     def join(self) -> None:
         """Move the calling process into every group (run in the child before it execs)."""
@@ -60,6 +84,7 @@ class Cgroups:
                 except OSError:
                     time.sleep(0.05)
         self.paths = []
+        self.memory_path = None
 
 
 def _read(path: str) -> str:
@@ -113,10 +138,11 @@ def _v2(memory_mb: int, max_processes: int, cpus: float) -> Cgroups | None:
         os.mkdir(path)
     except OSError:
         return None
-    groups = Cgroups([path])
+    groups = Cgroups([path], version=2)
     if _write(os.path.join(path, "memory.max"), str(memory_mb << 20)):
         _write(os.path.join(path, "memory.swap.max"), "0")
         groups.applied.append(f"memory {memory_mb} MiB (cgroup v2)")
+        groups.memory_path, groups.memory_limit_mb = path, memory_mb
     if _write(os.path.join(path, "pids.max"), str(max_processes)):
         groups.applied.append(f"{max_processes} processes (cgroup v2)")
     if _write(os.path.join(path, "cpu.max"), f"{int(cpus * CPU_PERIOD_US)} {CPU_PERIOD_US}"):
@@ -128,7 +154,7 @@ def _v2(memory_mb: int, max_processes: int, cpus: float) -> Cgroups | None:
 
 
 def _v1(memory_mb: int, max_processes: int, cpus: float) -> Cgroups:
-    groups = Cgroups()
+    groups = Cgroups(version=1)
     own = _own_groups()
     settings = {
         "memory": ([("memory.limit_in_bytes", str(memory_mb << 20))],
@@ -152,6 +178,7 @@ def _v1(memory_mb: int, max_processes: int, cpus: float) -> Cgroups:
             groups.applied.append(words)
             if controller == "memory":  # swap counted too, where the kernel accounts it
                 _write(os.path.join(path, "memory.memsw.limit_in_bytes"), str(memory_mb << 20))
+                groups.memory_path, groups.memory_limit_mb = path, memory_mb
         else:
             try:
                 os.rmdir(path)

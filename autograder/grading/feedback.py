@@ -53,8 +53,10 @@ ERRORS = {
                "the code being checked?",
     "total_timeout": "Not run: the whole submission took longer than {seconds} s (an earlier step "
                      "was slow).",
-    "crashed": "The process running your code stopped ({status}) during this check: it may have "
-               "used too much memory, or called exit()/os._exit().",
+    # the first sentence of crash_words(): what follows depends on what the grader measured
+    "crashed": "The process running your code stopped ({status}) {where}.",
+    "unreportable": "Your code ran, but what this check observed could not be sent to the grader "
+                    "({reason}). Does your code return or store something unusually large?",
     "forged": "The grader received two reports for this check, so it trusts neither: code in your "
               "submission wrote to the grader's own channel. Remove it; only the grader reports "
               "what your code does.",
@@ -64,6 +66,9 @@ ERRORS = {
 
 class _Fields(dict):
     """An error's fields for a template: a field the error lacks reads None (as ``.get``)."""
+
+    def __init__(self, error: dict, **extra):
+        super().__init__(error, **extra)
 
     def __missing__(self, key: str):
         return None
@@ -88,11 +93,93 @@ def explain(error: dict, check_title: str) -> str:
                     "or the definition has a syntax error (see the notes above).")
         return (f"Your notebook defines no `{name}`: no cell has the id {name} and no cell "
                 f"defines `{name}`. Did you rename it or delete its cell?")
+    if kind == "crashed":
+        return crash_words(error)
     if isinstance(kind, str) and kind in ERRORS:
         return ERRORS[kind].format_map(_Fields(error))
     if kind == "exception":
         return f"Your code raised {raised(error)}."
     return "The grader could not read what your code did."
+
+
+NEAR_LIMIT = 0.9  # a memory peak of at least this share of the limit counts as running out
+
+
+def crash_words(error: dict) -> str:
+    """What the grader knows about a child that died (a ``crashed`` error, the fields of
+    :meth:`autograder.grading.sandbox._Child.crash_report`): the signal or exit code, the step,
+    the memory peak where it was near the limit, and the last lines the child printed. It
+    names memory only when the memory cgroup measured a peak near the limit or an OOM kill."""
+    fields = _Fields(error, status=error.get("status") or "for a reason the grader could not read",
+                     where=_crash_where(error))
+    words = [ERRORS["crashed"].format_map(fields)]
+    memory = _out_of_memory(error)
+    if memory:
+        words.append(memory)
+    elif error.get("signal") == "SIGKILL":
+        measured = ("the grader measured no shortage of memory" if "peak_mb" in error else
+                    "the grader cannot measure memory on this host, so it does not know more")
+        words.append("Something sent it SIGKILL: your code (os.kill, a subprocess it started) or "
+                     f"the system; {measured}.")
+    elif error.get("signal") in ("SIGSEGV", "SIGBUS", "SIGABRT", "SIGILL", "SIGFPE"):
+        words.append("That is a crash inside compiled code (torch, numpy, or a C extension or "
+                     "ctypes call your code made).")
+    elif error.get("signal"):
+        words.append(f"Something sent it {error.get('signal')}: your code or the system.")
+    elif error.get("exit_code") is not None:
+        words.append("It ended itself: your code called os._exit() or exit() from a thread or "
+                     "library (in a notebook, return or raise instead), or the grader's own code "
+                     "failed; the last lines it printed say which.")
+    output = error.get("output")
+    if isinstance(output, str) and output.strip():
+        quoted = "\n".join(f"    {line}" for line in output.splitlines()[-5:])
+        words.append(f"The last lines it printed:\n{quoted}")
+    return " ".join(words)
+
+
+def _crash_where(error: dict) -> str:
+    """``during this check``, ``while it ran line 3 of your cell 7``, ``while it imported
+    models.py``, or ``between two steps, after ...``."""
+    step, label = error.get("step"), error.get("label")
+    if not isinstance(step, str):
+        after = error.get("after")
+        if not isinstance(after, str):
+            return "while it was starting, before it ran any of your code"
+        return f"between two steps, after {_step_words(after, label)} had finished"
+    if protocol.is_import(step) or step.startswith(protocol.CELL):
+        return f"while it ran {_step_words(step, label)}"
+    return "during this check"
+
+
+def _step_words(step: str, label) -> str:
+    """``line 3 of your cell 7``, ``cell Generator``, ``the import of models.py``, or the
+    check's name."""
+    if protocol.is_import(step):
+        return f"the import of {protocol.subject(step)}.py"
+    if step.startswith(protocol.CELL):
+        parts = step.split(":")
+        what = label if isinstance(label, str) and label else f"cell {parts[1]}"
+        return f"line {parts[2]} of {what}" if len(parts) == 3 else what
+    return f"the check {step}"
+
+
+def _out_of_memory(error: dict) -> str:
+    """Words for a measured shortage of memory, or "" where none was measured."""
+    peak, limit, kills = error.get("peak_mb"), error.get("limit_mb"), error.get("oom_kills")
+    near = isinstance(peak, int) and isinstance(limit, int) and limit > 0 \
+        and peak >= NEAR_LIMIT * limit
+    killed = isinstance(kills, int) and kills > 0
+    if not (near or killed):
+        return ""
+    text = "It ran out of memory: "
+    if isinstance(peak, int) and isinstance(limit, int):
+        text += f"its processes held {peak} MiB at their peak, of the {limit} MiB a submission may use"
+    else:
+        text += "the system's out-of-memory killer ended it"
+    if killed and isinstance(peak, int):
+        text += ", and the kernel's out-of-memory killer ended it"
+    return text + (". Look for tensors kept from step to step (append loss.item(), not the loss "
+                   "with its graph), or batches or networks far larger than the assignment asks.")
 
 
 def cell_note(step: str, error: dict, origin: str = protocol.STUDENT, label: str | None = None,

@@ -195,6 +195,8 @@ def python_module(module: str, *args: str) -> list[str]:
 MAX_EVENT = 8 << 20       # bytes of one event line; longer lines are dropped unread
 MAX_QUEUED = 256          # events waiting to be judged; a flood blocks the child's writes
 BETWEEN_STEPS = 60.0      # seconds the child may take between two steps (start-up included)
+EXIT_GRACE = 2.0          # seconds a child whose report channel closed may take to exit by itself
+CRASH_LINES = 5           # of the child's last output lines, quoted in a crash report
 
 
 # Every child alive now, so that a batch stopped by a signal can end them all (kill_all).
@@ -247,7 +249,7 @@ class _Child:
                        *python_module("autograder.child.jail", json.dumps(jail_config())), "--", *child]
         else:
             command = child
-        self.workdir = workdir
+        self.workdir, self.jail = workdir, jail
         try:
             self.proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -319,10 +321,12 @@ class _Child:
             if len(self.output) > 2 * self.keep:
                 del self.output[: len(self.output) - self.keep]
 
-    def kill(self) -> None:
+    def kill(self, grace: float = 0.0) -> None:
         """End the child, every process in its session and every process in its cgroups.
 
-        Idempotent: a batch's kill_all and the grading thread may both call it."""
+        ``grace``: seconds to let it exit by itself first (its report channel closed: it is
+        ending), so that its own exit status is reported, not the grader's SIGKILL. Idempotent:
+        a batch's kill_all and the grading thread may both call it."""
         with self._kill_lock:
             if self._killed:
                 return
@@ -331,27 +335,53 @@ class _Child:
             os.close(self.request_fd)
         except OSError:
             pass
+        if grace > 0:
+            try:
+                self.proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        self.returncode = self.proc.poll()  # None: still running, the grader ends it now
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.kill()
         self.proc.wait()
+        self.memory = self.groups.memory()  # the peak, before the groups are removed
         self.groups.kill_all()  # anything that escaped the session is still in the cgroups
         with _LIVE_LOCK:
             _LIVE.discard(self)
         if getattr(self, "output_thread", None) is not None:
             self.output_thread.join(timeout=2.0)  # the last lines the child printed
 
-    def exit_status(self) -> str:
-        code = self.proc.poll()
+    def crash_report(self) -> dict:
+        """What the grader knows about how the child ended (after :meth:`kill`), as the fields
+        of a ``crashed`` error (:data:`autograder.grading.feedback.ERRORS`): ``status`` in
+        words, ``signal`` (its name) or ``exit_code``, what the memory cgroup measured
+        (``peak_mb``, ``limit_mb``, ``oom_kills``: :meth:`cgroup.Cgroups.memory`; absent without
+        one) and ``output``, the last lines the child printed."""
+        report: dict = dict(getattr(self, "memory", None) or {})
+        code = getattr(self, "returncode", None)
+        number = None
         if code is None:
-            return "still running"
-        if code < 0:
-            return f"killed by signal {signal.Signals(-code).name}"
-        if code == 137 or code == 128 + 9:  # bwrap reports its child's SIGKILL as 128 + 9
-            return "killed by signal SIGKILL"
-        return f"exit code {code}"
+            report["status"] = "still running after its report channel closed: the grader ended it"
+        elif code < 0:
+            number = -code
+        elif code == 128 + signal.SIGKILL or (self.jail in ("bwrap", "unshare") and 128 < code < 160):
+            number = code - 128  # bwrap reports its child's death by signal N as 128 + N
+        else:
+            report["status"], report["exit_code"] = f"exit code {code}", code
+        if number is not None:
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = f"signal {number}"
+            report["status"], report["signal"] = f"killed by signal {name}", name
+        lines = [line.strip() for line in self.output.decode("utf-8", "replace").splitlines()
+                 if line.strip()]
+        if lines:
+            report["output"] = "\n".join(line[:200] for line in lines[-CRASH_LINES:])
+        return report
 
 
 class _Session:
@@ -364,6 +394,7 @@ class _Session:
         self.pending = list(pending)       # checks not asked yet, in order
         self.timeouts = timeouts
         self.current: str | None = None     # the step running now
+        self.last: str | None = None        # the step this child reported last
         self.accepted: set[str] = set()     # steps this child reported (exactly once each)
         self.asked: set[str] = set()        # checks sent to this child
         self.progress = False
@@ -396,7 +427,7 @@ class _Session:
                                     else {"observation": event.get("observation")})
             if isinstance(event.get("restored"), list):
                 self.run.steps[step]["restored"] = [str(r)[:80] for r in event["restored"][:20]]
-        self.current = None
+        self.current, self.last = None, step
         self.deadline = time.monotonic() + BETWEEN_STEPS
 
     def _forged(self, step: str) -> None:
@@ -434,6 +465,7 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
     started = time.monotonic()
     timeouts = dict(steps)
     check_names = {c["name"] for c in request["checks"]}
+    labels = {c["step"]: c.get("label") for c in request.get("cells") or []}
     setup_steps = [s for s, _ in steps if s not in check_names]
     # The grader's own staging folder: readable only by the grader. In the bubblewrap jail it
     # is not even visible (files are copied into the jail's tmpfs); the fallbacks run in it.
@@ -474,7 +506,7 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
                     seen_any = True
                     session.handle(event)
             finally:
-                child.kill()
+                child.kill(grace=EXIT_GRACE if event is None else 0.0)
                 run.output = (run.output + child.output.decode("utf-8", "replace"))[-limits.output_bytes:]
             run.restarts += 1
             if not seen_any and event is None:
@@ -490,7 +522,7 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
             elif event == "timeout":
                 error = {"kind": "timeout", "seconds": timeouts.get(current, BETWEEN_STEPS)}
             else:
-                error = {"kind": "crashed", "status": child.exit_status()}
+                error = {"kind": "crashed", **child.crash_report(), **_crash_step(session, labels)}
             if current is None:
                 # The child died or hung between steps (while starting, or after a step): a
                 # fresh child goes on with what is left, as long as children make progress.
@@ -508,6 +540,17 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
         shutil.rmtree(workdir, ignore_errors=True)
     run.seconds = time.monotonic() - started
     return run
+
+
+def _crash_step(session: _Session, labels: dict[str, str]) -> dict:
+    """Where a child that died was: the ``step`` it was running (with the cell's ``label``), or,
+    between steps, the step it had reported last (``after``)."""
+    step = session.current
+    out = {"step": step} if step is not None else {"after": session.last}
+    label = labels.get(step if step is not None else session.last)
+    if label:
+        out["label"] = label
+    return out
 
 
 def _applied(child: _Child, limits: Limits, use_cuda: bool, jail: str) -> list[str]:
