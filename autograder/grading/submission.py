@@ -92,11 +92,45 @@ def read_notebook(path: Path) -> dict:
     try:
         nb = json.loads(text)
     except json.JSONDecodeError as exc:
+        other = not_a_notebook(text)
+        if other:
+            raise SubmissionError(
+                f"{path.name} is not a notebook: it is {other}, saved with the .ipynb name. "
+                "Submit the notebook itself: in Jupyter, File → Save, then the .ipynb file from "
+                "your folder (or File → Download, which saves the notebook, not an export).") from None
         raise SubmissionError(
             f"{path.name} is not valid notebook JSON ({exc.msg} at line {exc.lineno}): the file "
             "is probably truncated or was edited by hand. Open it in Jupyter; if it does not "
             "open, restore it from a checkpoint (File → Revert) and submit again.") from None
     return _as_notebook(nb, path)
+
+
+def not_a_notebook(text: str) -> str | None:
+    """What a file that is not JSON looks like ("a Markdown file", "an HTML page", "a Python
+    script"), or None when it may be a notebook's JSON (it starts with ``{``: truncated)."""
+    head = text.lstrip("\ufeff \t\r\n")
+    lines = [line.strip() for line in head.splitlines()[:200]]
+    if not head or head.startswith(("{", "[")):
+        return None
+    if head[:15].lower().startswith(("<!doctype html", "<html")) or "<body" in head[:5000].lower():
+        return "an HTML page (an export such as File → Save and Export as → HTML)"
+    if any(line.startswith("# %%") for line in lines):
+        return "a Python script in percent format (a jupytext or VS Code export)"
+    if _parses(head):
+        return "a Python script (an export such as File → Save and Export as → Executable Script)"
+    if any(line.startswith(("```", "# ", "## ", "### ", "* ", "- ", "$$")) for line in lines):
+        return "a Markdown file (an export such as File → Save and Export as → Markdown)"
+    return "plain text, not JSON"
+
+
+def _parses(text: str) -> bool:
+    from autograder.grading.cells import parse_python
+
+    try:
+        parse_python(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _upgrade_v3(nb: dict, path: Path) -> dict:
