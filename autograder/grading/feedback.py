@@ -7,6 +7,7 @@ into words.
 from __future__ import annotations
 
 from autograder import protocol
+from autograder.grading import versions
 
 
 def where_text(where) -> str:
@@ -21,8 +22,12 @@ def where_text(where) -> str:
 
 
 def raised(error: dict) -> str:
-    """``ValueError: message (in cell x, line 3: code)``: an exception the child described."""
-    return f"{error.get('type')}: {error.get('message')}{where_text(error.get('where'))}"
+    """``ValueError: message (in cell x, line 3: code)``: an exception the child described, with
+    what it means where the message alone misleads (1.x Lightning code under Lightning 2.x)."""
+    message = str(error.get("message"))
+    text = f"{error.get('type')}: {message}{where_text(error.get('where'))}"
+    hint = versions.hint_for(message)
+    return f"{text.rstrip('.')}.{hint}" if hint else text
 
 
 def raised_in_cell(error, cell: str) -> str:

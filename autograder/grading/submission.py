@@ -19,6 +19,7 @@ from autograder import protocol
 from autograder.checks import Assignment
 from autograder.grading import safe_read
 from autograder.grading.safe_read import MAX_BYTES
+from autograder.grading.versions import old_lightning_notes
 from autograder.paths import release_dir
 
 
@@ -250,6 +251,8 @@ def load_module_program(assignment: str, path: Path, modules: dict[str, str]) ->
             shown = str(candidate.relative_to(path)) if root else filename
             data = _read(candidate, root=root, name=shown)
         program.files[filename] = data
+        if origin == "student":
+            program.notes += old_lightning_notes(filename, data)
         program.modules.append(filename.removesuffix(".py"))
         program.module_origins[filename] = origin
     return program
