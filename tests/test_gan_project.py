@@ -63,6 +63,13 @@ MANUAL = "        self.automatic_optimization = False  # two optimizers: trainin
 LIGHTNING_1X = [*PL_IMPORTS, ("file:train_pl.py", PL_STEP_2X, PL_STEP_1X), ("file:train_pl.py", MANUAL, "")]
 
 MISTAKES = [
+    Mistake("discriminator_output_detached_instead_of_fakes",
+            [("file:train_torch.py", "x_fake = self.generator(z).detach()", "x_fake = self.generator(z)"),
+             ("file:train_torch.py", "loss_fake = F.binary_cross_entropy_with_logits(logits_fake, "
+              "torch.full_like(logits_fake, FAKE_LABEL))",
+              "loss_fake = F.binary_cross_entropy_with_logits(logits_fake.detach(), "
+              "torch.full_like(logits_fake, FAKE_LABEL))")],
+            ["discriminator_step_detach"], ["no gradient from its score on the fakes"]),
     Mistake("swapped_labels",
             [("file:train_torch.py", "torch.full_like(logits_real, REAL_LABEL)",
               "torch.full_like(logits_real, FAKE_LABEL)"),
