@@ -171,6 +171,7 @@ GATED = {
     "DiscriminatorMLP_structure_hidden": "DiscriminatorMLP_structure",
     "sample_hidden": "sample", "sample_device": "sample",
     "interpolate_hidden": "interpolate", "interpolate_device": "interpolate",
+    "interpolate_mode": "interpolate",
     "generator_step_hidden": "generator_step_loss", "generator_step_device": "generator_step_loss",
     "steps_fresh_noise": "generator_step_loss",
     "discriminator_step_hidden": "discriminator_step_loss",
