@@ -195,8 +195,9 @@ def test_duplicated_cell_grades_the_last_one(tmp_path):
     assert not checks["get_noise"].passed and "torch.rand" in checks["get_noise"].message
     assert any("2 code cells have the id get_noise" in n for n in result.notes), result.notes
     assert matching_of(result)["get_noise"] == "name"
-    # the mistake costs get_noise's own checks only: the losses use the grader's get_noise
-    assert set(failed(result)) == {"get_noise", "get_noise_hidden"}, failed(result)
+    # the mistake costs get_noise's own checks only (its device check earns nothing while
+    # get_noise fails: credit only for code that works): the losses use the grader's get_noise
+    assert set(failed(result)) == {"get_noise", "get_noise_hidden", "get_noise_device"}, failed(result)
 
 
 def test_duplicated_cell_with_the_fix_second_keeps_full_marks(tmp_path):
@@ -292,7 +293,9 @@ def test_one_wrong_loss_costs_only_its_own_checks(tmp_path):
     nb = edited(reference("first_gan"), "get_gen_loss", "torch.full_like(pred_fake, REAL_LABEL)",
                 "torch.zeros_like(pred_fake)")
     result = grade("first_gan", write("first_gan", nb, tmp_path))
-    assert set(failed(result)) == {"get_gen_loss_value", "get_gen_loss_value_hidden"}, failed(result)
+    # get_gen_loss's freshness and device checks earn nothing while its value is wrong
+    assert set(failed(result)) == {"get_gen_loss_value", "get_gen_loss_value_hidden",
+                                   "get_gen_loss_fresh_noise", "get_gen_loss_device"}, failed(result)
 
 
 def test_a_loss_returned_as_float_blocks_the_training_check_without_charging_it(tmp_path):

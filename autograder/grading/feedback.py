@@ -167,7 +167,9 @@ def own_tests_note(cells: list[dict], steps: dict) -> str:
     for c in failed[:3]:
         error = steps[c["step"]]["error"]
         kind = error.get("type") if error.get("kind") == "exception" else error.get("kind")
-        shown.append(f"{c.get('label')}: {kind}")
+        message = "it needs a GPU" if needs_gpu(error) else " ".join(str(error.get("message") or "").split())
+        message = message if len(message) <= 80 else message[:77] + "..."
+        shown.append(f"{c.get('label')}: {kind}" + (f" ({message})" if message else ""))
     more = f", and {len(failed) - 3} more" if len(failed) > 3 else ""
     which = f" ({'; '.join(shown)}{more})" if failed else ""
     return (f"Your notebook's own tests: {len(ran)} ran, {len(failed)} failed in the grader's "
