@@ -39,6 +39,29 @@ D_LOGITS = ("        logits_real = self.discriminator(x_real)                   
 D_LOGITS_ONE_CALL = ("        logits = self.discriminator(torch.cat([x_real, x_fake]))  # (2B, 1)\n"
                      "        logits_real, logits_fake = logits.split(x_real.shape[0])\n")
 
+INTERPOLATE_MODES = ("        was_training = self.generator.training\n"
+                     "        self.generator.eval()\n"
+                     "        x = self.generator(z.flatten(0, 1))                                     "
+                     "# (B*P, 1, 28, 28)\n"
+                     "        self.generator.train(was_training)\n"
+                     "        return x.view(")
+PL_IMPORTS = [("file:train_pl.py", "import lightning.pytorch as pl\n", "import pytorch_lightning as pl\n"),
+              ("file:train_pl.py", "from lightning.pytorch.callbacks", "from pytorch_lightning.callbacks"),
+              ("file:train_pl.py", "from lightning.pytorch.loggers", "from pytorch_lightning.loggers")]
+PL_STEP_2X = "    def training_step(self, batch: torch.Tensor, batch_idx: int) -> None:\n"
+PL_STEP_1X = ("    def training_step(self, batch, batch_idx, optimizer_idx):\n"
+              "        x_real = batch\n"
+              "        if optimizer_idx == 0:\n"
+              "            loss, logging_gen = self.generator_step(x_real)\n"
+              "            self.log_dict({f'generator/{k}': v for k, v in logging_gen.items()})\n"
+              "        else:\n"
+              "            loss, logging_disc = self.discriminator_step(x_real)\n"
+              "            self.log_dict({f'discriminator/{k}': v for k, v in logging_disc.items()})\n"
+              "        return loss\n\n"
+              "    def training_step_2x(self, batch: torch.Tensor, batch_idx: int) -> None:\n")
+MANUAL = "        self.automatic_optimization = False  # two optimizers: training_step steps them itself\n"
+LIGHTNING_1X = [*PL_IMPORTS, ("file:train_pl.py", PL_STEP_2X, PL_STEP_1X), ("file:train_pl.py", MANUAL, "")]
+
 MISTAKES = [
     Mistake("discriminator_output_detached_instead_of_fakes",
             [("file:train_torch.py", "x_fake = self.generator(z).detach()", "x_fake = self.generator(z)"),
@@ -131,6 +154,23 @@ MISTAKES = [
             [("file:train_torch.py", "x_fake = self.generator(z).detach()",
               "x_fake = self.generator(z)\n        x_fake.detach_()")],
             ["training_smoke"], ["detach"]),
+    # interpolate's modes, as its docstring says (#27): eval during the call, the caller's after.
+    Mistake("interpolate_left_in_eval_mode",
+            [("file:train_torch.py", INTERPOLATE_MODES,
+              INTERPOLATE_MODES.replace("        self.generator.train(was_training)\n", ""))],
+            ["interpolate_mode"], ["stayed in eval mode", "self.generator.train(was_training)"]),
+    Mistake("interpolate_never_in_eval_mode",
+            [("file:train_torch.py", INTERPOLATE_MODES,
+              INTERPOLATE_MODES.replace("        self.generator.eval()\n", ""))],
+            ["interpolate_mode"], ["training mode (dropout on)", "self.generator.eval()"]),
+    Mistake("interpolate_always_back_to_train_mode",
+            [("file:train_torch.py", INTERPOLATE_MODES,
+              INTERPOLATE_MODES.replace("train(was_training)", "train()"))],
+            ["interpolate_mode"], ["caller had it in eval mode", "not self.generator.train()"]),
+    # Lightning 1.x code (#27): `pytorch_lightning`, and 1.x's training_step with optimizer_idx.
+    Mistake("train_pl_written_for_pytorch_lightning_1x", LIGHTNING_1X,
+            ["training_isolation", "training_logging"],
+            ["pytorch_lightning.LightningModule", "import lightning.pytorch as pl"]),
 ]
 
 
@@ -165,6 +205,11 @@ STYLES = {
         ("file:models.py", "nn.Linear(in_dim, math.prod(self.output_shape)),",
          "nn.Linear(in_dim, np.prod(self.output_shape)),"),
         ("file:models.py", "        in_dim = input_dims\n", "        in_dim = np.prod([input_dims])\n")],
+    "interpolate_with_no_grad_and_the_model_s_mode": [
+        ("file:train_torch.py", INTERPOLATE_MODES,
+         "        was_training = self.training\n        self.eval()\n        with torch.no_grad():\n"
+         "            x = self.generator(z.flatten(0, 1))\n        self.train(was_training)\n"
+         "        return x.view(")],
 }
 
 
@@ -242,3 +287,13 @@ def test_a_mistake_in_train_pl_is_graded_when_only_train_pl_is_implemented(tmp_p
     assert not checks["discriminator_step_detach"].passed
     assert "train_pl.py" in checks["discriminator_step_detach"].message
     assert checks["discriminator_step_loss"].passed
+
+
+def test_lightning_1x_train_pl_gets_notes_that_name_lightning_2x(tmp_path):
+    """`pytorch_lightning` imports and 1.x's optimizer_idx step: one note each, in 2.x's words."""
+    result = grade_alone(Mistake("lightning_1x", LIGHTNING_1X, []), tmp_path)
+    notes = "\n".join(result.notes)
+    assert "imports `pytorch_lightning`" in notes and "this course uses Lightning 2.x: `import " \
+        "lightning.pytorch as pl`" in notes, notes
+    assert "optimizer_idx" in notes and "self.automatic_optimization = False" in notes, notes
+    assert "self.optimizers()" in notes and "manual optimization" in notes, notes

@@ -285,10 +285,16 @@ def test_background_process_cannot_rewrite_results_after_grading(tmp_path):
 @pytest.mark.parametrize("content, says", [
     (b"", "is empty"),
     (b'{"cells": [{"cell_type": "code", "source": "x = ', "not valid notebook JSON"),
-    (b"print('hello')\n", "not valid notebook JSON"),
+    (b"print('hello')\n", "is not a notebook: it is a Python script"),
     (b"\xff\xfe\x00garbage\x80", "not UTF-8"),
     (b'{"hello": "world"}', "not a Jupyter notebook"),
-], ids=["zero_bytes", "truncated", "not_json", "not_utf8", "json_but_not_a_notebook"])
+    # Exports saved under the notebook's name (#27): called what they are, not "truncated".
+    (b"# Your First GAN\n\nGoals: build a generator.\n\n```python\nimport torch\n```\n",
+     "is not a notebook: it is a Markdown file"),
+    (b"<!DOCTYPE html>\n<html><head><title>first_gan</title></head><body></body></html>\n",
+     "is not a notebook: it is an HTML page"),
+], ids=["zero_bytes", "truncated", "not_json", "not_utf8", "json_but_not_a_notebook",
+        "markdown_export", "html_export"])
 def test_unreadable_notebook_scores_zero_with_a_clear_message(content, says, tmp_path):
     (tmp_path / "first_gan.ipynb").write_bytes(content)
     result = grade(A, tmp_path, limits=FAST)

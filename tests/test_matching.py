@@ -108,9 +108,78 @@ def test_seed_004_layout_keeps_full_marks(tmp_path):
     assert not failed(result), failed(result)
     assert result.score == full_marks("first_gan")
     notes = "\n".join(result.notes)
-    assert "NVIDIA" in notes or "cuda" in notes.lower(), notes        # test_get_noise(..., 'cuda')
+    # test_get_noise(..., 'cuda') is one of the notebook's own tests, device = 'cuda' ran on the CPU
+    assert "own tests: 4 ran, 1 failed" in notes and "NVIDIA" not in notes, notes
+    assert "device = 'cpu'" in notes, notes
     assert "downloading" in notes.lower() or "MNIST" in notes, notes  # the download cell
     assert result.seconds < 120
+
+
+# Coursera's layout (#27): its own test cells (asserts written for its GPU) and its "DO NOT EDIT"
+# parameter cell with device = 'cuda', around the reference's work, without nbgrader metadata.
+COURSERA_TESTS = {
+    "get_generator_block": (
+        "# Verify the generator block function\n"
+        "def test_gen_block(in_features, out_features, num_test=1000):\n"
+        "    block = get_generator_block(in_features, out_features)\n"
+        "    assert len(block) == 3\n"
+        "    assert type(block[0]) == nn.Linear\n"
+        "    test_output = block(torch.randn(num_test, in_features))\n"
+        "    assert tuple(test_output.shape) == (num_test, out_features)\n\n"
+        "test_gen_block(25, 12)\n"
+        "test_gen_block(15, 28)\n"
+        "print(\"Success!\")\n"),
+    "get_noise": (
+        "# Verify the noise vector function\n"
+        "def test_get_noise(n_samples, z_dim, device='cpu'):\n"
+        "    noise = get_noise(n_samples, z_dim, device)\n"
+        "    assert tuple(noise.shape) == (n_samples, z_dim)\n"
+        "    assert str(noise.device).startswith(device)\n\n"
+        "test_get_noise(1000, 100, 'cpu')\n"
+        "test_get_noise(1000, 32, 'cuda')\n"
+        "print(\"Success!\")\n"),
+    "Discriminator": (
+        "# UNIT TEST: Coursera's grader runs on a GPU\n"
+        "assert torch.cuda.is_available(), 'this notebook expects a GPU'\n"
+        "assert Discriminator().disc[0][0].weight.is_cuda\n"),
+}
+DO_NOT_EDIT = ("# DO NOT EDIT: the parameters of Coursera's notebook\n"
+               "device = 'cuda'\n")
+
+
+def coursera_layout(nb: dict) -> dict:
+    """The reference as a Coursera notebook: no nbgrader metadata, no self-check cells, its own
+    test cells after the functions they test, and a parameter cell with device = 'cuda'."""
+    for cell_id, source in COURSERA_TESTS.items():
+        nb = insert_after(nb, cell_id, code_cell(source))
+    nb = insert_after(nb, "parameters", code_cell(DO_NOT_EDIT))
+    nb = dict(nb, cells=[c for c in nb["cells"] if not str(gid(c)).startswith("check_")])
+    return stripped(nb)
+
+
+def test_coursera_layout_keeps_full_marks_with_one_note_each(tmp_path):
+    result = grade("first_gan", write("first_gan", coursera_layout(reference("first_gan")), tmp_path))
+    assert not failed(result), failed(result)
+    assert result.score == full_marks("first_gan")
+    own = [n for n in result.notes if "own tests" in n.lower()]
+    assert len(own) == 1, result.notes
+    # 4 test_* calls and 2 asserts ran; test_get_noise(..., 'cuda') and both asserts failed
+    assert "your notebook's own tests: 6 ran, 3 failed in the grader's environment" in own[0].lower(), own
+    assert "AssertionError" in own[0] and "cost nothing" in own[0], own
+    cpu = [n for n in result.notes if "device = 'cuda'" in n]
+    assert len(cpu) == 1 and "device = 'cpu'" in cpu[0] and "no GPU" in cpu[0], result.notes
+    assert not any("NVIDIA" in n or "failed while running" in n for n in result.notes), result.notes
+
+
+def test_own_test_cell_that_defines_a_graded_name_is_graded_as_code(tmp_path):
+    """A cell with asserts that also (re)defines `get_noise` is the student's work, not a test."""
+    buggy = code_cell("def get_noise(n_samples, z_dim, device='cpu'):\n"
+                      "    return torch.rand(n_samples, z_dim, device=device)\n\n"
+                      "assert get_noise(3, 4).shape == (3, 4)\n")
+    nb = insert_after(reference("first_gan"), "get_noise", buggy)
+    result = grade("first_gan", write("first_gan", nb, tmp_path))
+    assert "get_noise" in failed(result), failed(result)
+    assert not any("own tests" in n.lower() for n in result.notes), result.notes
 
 
 # --- the cells a student duplicates, converts or redefines ---------------------------------
@@ -126,8 +195,9 @@ def test_duplicated_cell_grades_the_last_one(tmp_path):
     assert not checks["get_noise"].passed and "torch.rand" in checks["get_noise"].message
     assert any("2 code cells have the id get_noise" in n for n in result.notes), result.notes
     assert matching_of(result)["get_noise"] == "name"
-    # the mistake costs get_noise's own checks only: the losses use the grader's get_noise
-    assert set(failed(result)) == {"get_noise", "get_noise_hidden"}, failed(result)
+    # the mistake costs get_noise's own checks only (its device check earns nothing while
+    # get_noise fails: credit only for code that works): the losses use the grader's get_noise
+    assert set(failed(result)) == {"get_noise", "get_noise_hidden", "get_noise_device"}, failed(result)
 
 
 def test_duplicated_cell_with_the_fix_second_keeps_full_marks(tmp_path):
@@ -223,7 +293,9 @@ def test_one_wrong_loss_costs_only_its_own_checks(tmp_path):
     nb = edited(reference("first_gan"), "get_gen_loss", "torch.full_like(pred_fake, REAL_LABEL)",
                 "torch.zeros_like(pred_fake)")
     result = grade("first_gan", write("first_gan", nb, tmp_path))
-    assert set(failed(result)) == {"get_gen_loss_value", "get_gen_loss_value_hidden"}, failed(result)
+    # get_gen_loss's freshness and device checks earn nothing while its value is wrong
+    assert set(failed(result)) == {"get_gen_loss_value", "get_gen_loss_value_hidden",
+                                   "get_gen_loss_fresh_noise", "get_gen_loss_device"}, failed(result)
 
 
 def test_a_loss_returned_as_float_blocks_the_training_check_without_charging_it(tmp_path):

@@ -74,18 +74,19 @@ MISTAKES = [
             ["make_real_and_fake_device"], ["still on the CPU"]),
     Mistake("generator_loss_without_clamp", [(TG, G_LOSS, "loss = -torch.log(scores).mean()")],
             ["train_generator_clamp"], ["-log(0)", "clamp_min(EPS)"]),
-    Mistake("generator_loss_clamped_at_another_epsilon",
-            [(TG, G_LOSS, "loss = -torch.log(scores.clamp_min(1e-8)).mean()")],
-            ["train_generator_clamp"], ["EPS = 1e-7", "not another epsilon"]),
-    Mistake("generator_loss_as_binary_cross_entropy",
-            [(TG, G_LOSS, "loss = nn.functional.binary_cross_entropy(scores, torch.ones_like(scores))")],
-            ["train_generator_clamp"], ["binary_cross_entropy", "caps", "NOT the same"]),
+    Mistake("generator_loss_clamped_at_a_large_epsilon",
+            [(TG, G_LOSS, "loss = -torch.log(scores.clamp_min(1e-3)).mean()")],
+            ["train_generator_clamp"], ["D >= EPS", "SMALL", "expected -log D"]),
 ]
 
 # Correct solutions in other styles: each must keep full marks.
 STYLES = {
     "log_of_scores_plus_eps": [(TG, G_LOSS, "loss = -torch.log(scores + EPS).mean()")],
     "clamped_on_both_sides": [(TG, G_LOSS, "loss = -torch.log(scores.clamp(EPS, 1 - EPS)).mean()")],
+    # Equivalent caps (#27): -log D wherever D >= EPS, finite below it, in value and gradient.
+    "clamped_at_another_small_epsilon": [(TG, G_LOSS, "loss = -torch.log(scores.clamp_min(1e-8)).mean()")],
+    "binary_cross_entropy_capped_at_100": [
+        (TG, G_LOSS, "loss = nn.functional.binary_cross_entropy(scores, torch.ones_like(scores))")],
     "relu_hidden_layers": [("cell:make_generator", "nn.LeakyReLU(0.2),  ", "nn.ReLU(),  "),
                            ("cell:make_discriminator", "nn.LeakyReLU(0.2),  ", "nn.ReLU(),  ")],
     "student_helper_function": [

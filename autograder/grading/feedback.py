@@ -7,6 +7,7 @@ into words.
 from __future__ import annotations
 
 from autograder import protocol
+from autograder.grading import versions
 
 
 def where_text(where) -> str:
@@ -21,8 +22,12 @@ def where_text(where) -> str:
 
 
 def raised(error: dict) -> str:
-    """``ValueError: message (in cell x, line 3: code)``: an exception the child described."""
-    return f"{error.get('type')}: {error.get('message')}{where_text(error.get('where'))}"
+    """``ValueError: message (in cell x, line 3: code)``: an exception the child described, with
+    what it means where the message alone misleads (1.x Lightning code under Lightning 2.x)."""
+    message = str(error.get("message"))
+    text = f"{error.get('type')}: {message}{where_text(error.get('where'))}"
+    hint = versions.hint_for(message)
+    return f"{text.rstrip('.')}.{hint}" if hint else text
 
 
 def raised_in_cell(error, cell: str) -> str:
@@ -214,3 +219,48 @@ def cell_note(step: str, error: dict, origin: str = protocol.STUDENT, label: str
     if origin == protocol.PROVIDED:
         return f"{what} (a cell of the course that uses your code) failed: {explain(error, what)}"
     return f"{what} failed while running: {explain(error, what)}"
+
+
+# --- notes that gather many steps into one ------------------------------------------------
+
+GPU_ERRORS = ("Found no NVIDIA driver", "Torch not compiled with CUDA enabled",
+              "No CUDA GPUs are available")
+
+
+def needs_gpu(error) -> bool:
+    """An error of code that asked for CUDA on a grader without a GPU."""
+    return isinstance(error, dict) and any(e in str(error.get("message")) for e in GPU_ERRORS)
+
+
+def gpu_note(labels: list[str]) -> str:
+    """One note for every statement of the student's cells that needed a GPU."""
+    where = ", ".join(dict.fromkeys(labels))
+    return (f"{len(labels)} statement{'s' if len(labels) > 1 else ''} of {where} asked for a GPU "
+            "(`.cuda()`, `device='cuda'`) and could not run: this grader has no GPU. That costs "
+            "nothing by itself, and your functions' device handling is checked on PyTorch's "
+            "`meta` device; to run everything, use `device = 'cuda' if "
+            "torch.cuda.is_available() else 'cpu'`.")
+
+
+def own_tests_note(cells: list[dict], steps: dict) -> str:
+    """One note for the notebook's own test cells (asserts, ``test_*`` calls), which run as the
+    student's code but cost nothing: "your notebook's own tests: N ran, M failed in the grader's
+    environment", with the first failures named; "" when the notebook has none."""
+    ran = [c for c in cells if c.get("counted") and isinstance(steps.get(c["step"]), dict)]
+    if not ran:
+        return ""
+    failed = [c for c in ran if isinstance(steps[c["step"]].get("error"), dict)]
+    shown = []
+    for c in failed[:3]:
+        error = steps[c["step"]]["error"]
+        kind = error.get("type") if error.get("kind") == "exception" else error.get("kind")
+        message = "it needs a GPU" if needs_gpu(error) else " ".join(str(error.get("message") or "").split())
+        message = message if len(message) <= 80 else message[:77] + "..."
+        shown.append(f"{c.get('label')}: {kind}" + (f" ({message})" if message else ""))
+    more = f", and {len(failed) - 3} more" if len(failed) > 3 else ""
+    which = f" ({'; '.join(shown)}{more})" if failed else ""
+    return (f"Your notebook's own tests: {len(ran)} ran, {len(failed)} failed in the grader's "
+            f"environment{which}. They cost nothing: the grader's own checks decide every point."
+            + (" Tests written for another environment (Coursera's GPU, its files, its versions) "
+               "can fail here although your code is right; where one points at a real mistake, "
+               "the grader's check of that function says so." if failed else ""))

@@ -112,14 +112,25 @@ def grade_assignment(assignment: Assignment, path: Path, visibility: str = "all"
     run = sandbox.observe(request, steps, program.files, limits)
     cells = {c["step"]: c for c in program.cells}
     missing = {name for m in program.matching if m["how"] == "missing" for name in m["names"]}
+    needed_gpu: list[str] = []
     for step in program.setup_steps:
         error = run.steps.get(step, {}).get("error")
         if error:
             cell = cells.get(step, {})
+            if cell.get("own_test"):
+                continue   # the notebook's own tests: one note below
+            if cell.get("origin") == protocol.STUDENT and feedback.needs_gpu(error):
+                needed_gpu.append(cell.get("label") or protocol.subject(step))
+                continue
             note = feedback.cell_note(step, error, cell.get("origin", protocol.STUDENT),
                                       label=cell.get("label"), missing=missing)
             if note:
                 result.notes.append(note)
+    if needed_gpu:
+        result.notes.append(feedback.gpu_note(needed_gpu))
+    own_tests = feedback.own_tests_note(program.cells, run.steps)
+    if own_tests:
+        result.notes.append(own_tests)
     result.matching = program.matching
     restored = sorted({name for outcome in run.steps.values() if isinstance(outcome, dict)
                        for name in outcome.get("restored", [])})

@@ -121,6 +121,8 @@ def match_cells(release: dict, student: dict, program) -> None:
 
     labels = {n: f"cell {by_gid[_gid(c)].gid}" if role[n][0] == "solution" else f"your cell {n}"
               for n, c in code}
+    graded = set().union(*(r.names for r in rel if r.kind == "solution"))
+    gpu_cells: list[int] = []
     for n, _cell in code:
         kind, r = role[n]
         if kind == "test":
@@ -130,9 +132,103 @@ def match_cells(release: dict, student: dict, program) -> None:
             continue
         if n in anchors:
             provided_up_to(min(a.index for a in anchors[n]) - 1)
+        own_test = kind == "extra" and is_own_test(parsed[n], graded)
         for s in parsed[n]:
-            program.cells.append(_step(n, labels[n], s))
+            step = _step(n, labels[n], s)
+            if own_test:
+                step.update(own_test=True, counted=is_test_statement(s))
+            cpu = on_the_cpu(s)
+            if cpu is not None:
+                step["source"], step["cuda_parameter"] = "\n" * (s.line - 1) + cpu, True
+                gpu_cells.append(n)
+            program.cells.append(step)
     provided_up_to(len(rel))
+    if gpu_cells and not _grader_has_cuda():
+        cells = ", ".join(str(n) for n in sorted(set(gpu_cells)))
+        program.notes.append(
+            f"Your cell{'s' if len(set(gpu_cells)) > 1 else ''} {cells} set{'' if len(set(gpu_cells)) > 1 else 's'} "
+            "`device = 'cuda'` (a parameter cell written for a GPU, such as Coursera's \"DO NOT "
+            "EDIT\" cell). This grader has no GPU, so it ran with `device = 'cpu'` instead; "
+            "nothing to change. Your functions' device handling is still checked (on PyTorch's "
+            "`meta` device).")
+
+
+# --- a notebook's own tests, and its GPU parameter cell -----------------------------------
+
+def is_test_statement(s: Statement) -> bool:
+    """A top-level ``assert`` or a call of a ``test_*`` function: one test of the notebook's own."""
+    import ast
+
+    if not s.parses:
+        return False
+    nodes = parse_python(s.source.strip()).body
+    return bool(nodes) and all(
+        isinstance(node, ast.Assert) or (isinstance(node, ast.Expr) and _called(node.value, "test"))
+        for node in nodes)
+
+
+def is_own_test(parsed: list[Statement], graded: set[str]) -> bool:
+    """A cell of the notebook's own tests (Coursera's "Verify the ..." cells, a student's asserts):
+    only ``test_*`` definitions, asserts, ``test_*`` and ``print`` calls, imports and plain
+    assignments, at least one assert or ``test_*`` call, and no graded name defined."""
+    import ast
+
+    if not parsed or not any(is_test_statement(s) for s in parsed):
+        return False
+    for s in parsed:
+        if not s.parses or (s.defines | s.assigns) & graded:
+            return False
+        for node in parse_python(s.source.strip()).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                if not node.name.startswith("test"):
+                    return False
+            elif isinstance(node, ast.Expr):
+                if not (_called(node.value, "test") or _called(node.value, "print")
+                        or isinstance(node.value, ast.Constant)):
+                    return False
+            elif not isinstance(node, (ast.Assert, ast.Import, ast.ImportFrom, ast.Assign,
+                                       ast.AnnAssign)):
+                return False
+    return True
+
+
+def _called(node, prefix: str) -> bool:
+    import ast
+
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id.startswith(prefix))
+
+
+def on_the_cpu(s: Statement) -> str | None:
+    """``device = 'cuda'`` (or ``'cuda:0'``, ``torch.device('cuda')``) on one line, rewritten to
+    keep the GPU where there is one and take the CPU where there is none; else None."""
+    import ast
+
+    if not s.parses or "\n" in s.source.strip():
+        return None
+    nodes = parse_python(s.source.strip()).body
+    if len(nodes) != 1 or not isinstance(nodes[0], ast.Assign) or len(nodes[0].targets) != 1:
+        return None
+    target, value = nodes[0].targets[0], nodes[0].value
+    if not (isinstance(target, ast.Name) and target.id == "device"):
+        return None
+    cuda = ("cuda", "cuda:0")
+    if isinstance(value, ast.Constant) and value.value in cuda:
+        cpu = "'cpu'"
+    elif (isinstance(value, ast.Call) and len(value.args) == 1 and not value.keywords
+          and isinstance(value.args[0], ast.Constant) and value.args[0].value in cuda
+          and ast.unparse(value.func) == "torch.device"):
+        cpu = "__import__('torch').device('cpu')"
+    else:
+        return None
+    return (f"device = ({ast.unparse(value)}) if __import__('torch').cuda.is_available() "
+            f"else {cpu}  # the grader: {s.source.strip()[:60]}\n")
+
+
+def _grader_has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _step(n: int, label: str, s: Statement) -> dict:

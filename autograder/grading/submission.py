@@ -19,6 +19,7 @@ from autograder import protocol
 from autograder.checks import Assignment
 from autograder.grading import safe_read
 from autograder.grading.safe_read import MAX_BYTES
+from autograder.grading.versions import old_lightning_notes
 from autograder.paths import release_dir
 
 
@@ -92,11 +93,45 @@ def read_notebook(path: Path) -> dict:
     try:
         nb = json.loads(text)
     except json.JSONDecodeError as exc:
+        other = not_a_notebook(text)
+        if other:
+            raise SubmissionError(
+                f"{path.name} is not a notebook: it is {other}, saved with the .ipynb name. "
+                "Submit the notebook itself: in Jupyter, File → Save, then the .ipynb file from "
+                "your folder (or File → Download, which saves the notebook, not an export).") from None
         raise SubmissionError(
             f"{path.name} is not valid notebook JSON ({exc.msg} at line {exc.lineno}): the file "
             "is probably truncated or was edited by hand. Open it in Jupyter; if it does not "
             "open, restore it from a checkpoint (File → Revert) and submit again.") from None
     return _as_notebook(nb, path)
+
+
+def not_a_notebook(text: str) -> str | None:
+    """What a file that is not JSON looks like ("a Markdown file", "an HTML page", "a Python
+    script"), or None when it may be a notebook's JSON (it starts with ``{``: truncated)."""
+    head = text.lstrip("\ufeff \t\r\n")
+    lines = [line.strip() for line in head.splitlines()[:200]]
+    if not head or head.startswith(("{", "[")):
+        return None
+    if head[:15].lower().startswith(("<!doctype html", "<html")) or "<body" in head[:5000].lower():
+        return "an HTML page (an export such as File → Save and Export as → HTML)"
+    if any(line.startswith("# %%") for line in lines):
+        return "a Python script in percent format (a jupytext or VS Code export)"
+    if _parses(head):
+        return "a Python script (an export such as File → Save and Export as → Executable Script)"
+    if any(line.startswith(("```", "# ", "## ", "### ", "* ", "- ", "$$")) for line in lines):
+        return "a Markdown file (an export such as File → Save and Export as → Markdown)"
+    return "plain text, not JSON"
+
+
+def _parses(text: str) -> bool:
+    from autograder.grading.cells import parse_python
+
+    try:
+        parse_python(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def _upgrade_v3(nb: dict, path: Path) -> dict:
@@ -216,6 +251,8 @@ def load_module_program(assignment: str, path: Path, modules: dict[str, str]) ->
             shown = str(candidate.relative_to(path)) if root else filename
             data = _read(candidate, root=root, name=shown)
         program.files[filename] = data
+        if origin == "student":
+            program.notes += old_lightning_notes(filename, data)
         program.modules.append(filename.removesuffix(".py"))
         program.module_origins[filename] = origin
     return program

@@ -29,8 +29,10 @@ from autograder.assignments.gan_project.files import judge_training_file, observ
 from autograder.assignments.gan_project.networks import judge_discriminator, judge_generator, observe_network
 from autograder.assignments.gan_project.sampling import (
     judge_interpolate,
+    judge_interpolate_mode,
     judge_sample,
     observe_interpolate,
+    observe_interpolate_mode,
     observe_sample,
 )
 from autograder.assignments.gan_project.steps import (
@@ -103,7 +105,11 @@ CHECKS: list[Check] = [
           observe_sample, judge_sample, {"seed": 6, "n": 9, "z_dim": 13}, HIDDEN),
     Check("interpolate", "interpolate",
           "interpolate: (B, steps + 2, 1, 28, 28), both endpoints, equal steps on a line, no gradient",
-          2.0, observe_interpolate, judge_interpolate, {"seed": 7, "n": 3, "steps": 4, "z_dim": 16}),
+          1.0, observe_interpolate, judge_interpolate, {"seed": 7, "n": 3, "steps": 4, "z_dim": 16}),
+    Check("interpolate_mode", "interpolate",
+          "interpolate: the generator in eval mode, the caller's mode (train or eval) restored",
+          1.0, observe_interpolate_mode, judge_interpolate_mode,
+          {"seed": 7, "n": 2, "steps": 1, "z_dim": 16}),
     Check("interpolate_hidden", "interpolate", "interpolate with other sizes", 1.0,
           observe_interpolate, judge_interpolate, {"seed": 8, "n": 4, "steps": 1, "z_dim": 12},
           HIDDEN),
@@ -165,6 +171,7 @@ GATED = {
     "DiscriminatorMLP_structure_hidden": "DiscriminatorMLP_structure",
     "sample_hidden": "sample", "sample_device": "sample",
     "interpolate_hidden": "interpolate", "interpolate_device": "interpolate",
+    "interpolate_mode": "interpolate",
     "generator_step_hidden": "generator_step_loss", "generator_step_device": "generator_step_loss",
     "steps_fresh_noise": "generator_step_loss",
     "discriminator_step_hidden": "discriminator_step_loss",

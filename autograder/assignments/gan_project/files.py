@@ -314,8 +314,9 @@ def _student_files(ns: dict) -> tuple[str, ...]:
 
 # The checks that grade the training file: when both files are started, _better_of_both
 # grades them on each file, and the observations of the kept file are reused.
-TRAINER_OBSERVERS = {"observe_sample", "observe_interpolate", "observe_step", "observe_steps_noise",
-                     "observe_logging", "observe_optimizers", "observe_isolation", "observe_smoke"}
+TRAINER_OBSERVERS = {"observe_sample", "observe_interpolate", "observe_interpolate_mode",
+                     "observe_step", "observe_steps_noise", "observe_logging", "observe_optimizers",
+                     "observe_isolation", "observe_smoke"}
 _TRAINER_CHECKS: list[Check] = []
 # The child drops the checks' parameters (it is sent each one when its check runs); choosing the
 # training file grades the trainer checks first, so it keeps its own copy of theirs. (They are

@@ -201,4 +201,53 @@ def judge_interpolate(obs: dict, p: dict) -> Verdict:
     if obs.get("rows_distinct") is not True:
         return Verdict(False, "Two rows start from the same latent vector: draw a new pair "
                        "(z_start, z_end) for every row." + note)
-    return _restored_and_on_cuda(obs, "interpolate", "restore it with", note)
+    problem = _cuda_problem(obs, "interpolate")   # its modes: interpolate_mode
+    return Verdict(False, problem + note) if problem else Verdict(True)
+
+
+MODE_STARTS = ("train", "eval")   # the caller's mode before interpolate
+
+
+def observe_interpolate_mode(ns: dict, p: dict) -> dict:
+    """interpolate called with the model in train mode, then in eval mode: the generator's mode
+    at each of its calls during interpolate, and its mode afterwards."""
+    b, steps, z_dim = p["n"], p["steps"], p["z_dim"]
+    gen = LinearGenerator(z_dim, p["seed"])
+    file, model = stub_gan(ns, z_dim, gen, LinearDiscriminator(PIXELS, p["seed"]))
+    ob.seed_all(p["seed"])
+    report: dict = {"file": file}
+    for start in MODE_STARTS:
+        model.train(start == "train")
+        gen.calls.clear()
+        model.interpolate(b, steps)
+        report[start] = {"during": [bool(c.get("training")) for c in gen.calls],
+                         "after": bool(gen.training)}
+    return report
+
+
+def judge_interpolate_mode(obs: dict, p: dict) -> Verdict:
+    """interpolate runs the generator in eval mode (dropout off) and gives the caller back the
+    mode it had, from train mode and from eval mode: as its docstring says."""
+    note = graded_note(obs)
+    for start in MODE_STARTS:
+        seen = obs.get(start)
+        if not isinstance(seen, dict) or not isinstance(seen.get("during"), list):
+            raise ObservationError(f"{start} mode report missing")
+        if not seen["during"]:
+            return Verdict(False, "interpolate never called self.generator." + note)
+        if any(seen["during"]):
+            return Verdict(False, f"With the model in {start} mode, interpolate ran the generator in "
+                           "training mode (dropout on): call self.generator.eval() before "
+                           "generating, as interpolate's docstring says (eval mode, the model's "
+                           "mode restored afterwards)." + note)
+        after, before = seen.get("after"), start == "train"
+        if after is not before:
+            how = ("remember was_training = self.generator.training before self.generator.eval(), "
+                   "and put it back afterwards with self.generator.train(was_training)")
+            if before:
+                return Verdict(False, "After interpolate the generator stayed in eval mode although "
+                               f"it was training before: {how}." + note)
+            return Verdict(False, "After interpolate the generator was in training mode although the "
+                           "caller had it in eval mode: restore the caller's mode, not always "
+                           f"train mode: {how} (not self.generator.train())." + note)
+    return Verdict(True)

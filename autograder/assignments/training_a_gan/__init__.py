@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 
 import torch
-from torch import nn
 
 from autograder.assignments.training_a_gan.observe import (
     EPS,
@@ -29,9 +28,10 @@ from autograder.assignments.training_a_gan.observe import (
     NOISE_DIM,
     PIXELS,
     SATURATING_OFFSETS,
+    SMALL_SCORE,
     NoiseRecordingGenerator,
     RecordingDiscriminator,
-    SaturatedDiscriminator,
+    clamp_discriminators,
     observe_clamp,
     observe_device,
     observe_network,
@@ -52,7 +52,6 @@ from autograder.checks import (
     layer_names,
     layers,
     number,
-    numbers,
     shape,
     with_gradient,
 )
@@ -273,48 +272,64 @@ def judge_device(obs: dict, p: dict) -> Verdict:
 # --- train_discriminator / train_generator ----------------------------------------------
 
 
-def _losses(obs: dict) -> list[float]:
-    """The reported losses; 'inf'/'nan' (JSON has no infinities) read as floats."""
-    values = obs.get("losses") if isinstance(obs, dict) else None
-    if not isinstance(values, list) or len(values) != len(SATURATING_OFFSETS):
-        raise ObservationError("losses missing")
+def _per_discriminator(obs: dict, key: str) -> list[float]:
+    """One reported number per clamp discriminator; 'inf'/'nan' (JSON has no infinities) read
+    as floats."""
+    values = obs.get(key) if isinstance(obs, dict) else None
+    if not isinstance(values, list) or len(values) != len(SATURATING_OFFSETS) + 1:
+        raise ObservationError(f"{key} missing")
     return [number({"v": v}, "v") for v in values]
 
 
-def clamp_candidates(p: dict) -> list[dict[str, float]]:
-    """For each saturating offset: the prescribed loss, and what typical variants give."""
+def clamp_expectations(p: dict) -> list[dict[str, float]]:
+    """For each discriminator of the clamp check: its score D, and -log D with its gradient
+    norm (the generator's), where D >= EPS; below EPS any finite cap is right."""
     out = []
-    for offset in SATURATING_OFFSETS:
-        gen, disc = NoiseRecordingGenerator(p["seed"]), SaturatedDiscriminator(p["seed"], offset)
-        with torch.no_grad():
-            scores = disc(gen(torch.zeros(p["n"], NOISE_DIM)))                 # (n, 1) float32
-        out.append({
-            "right": float(-torch.log(scores.clamp_min(EPS)).mean()),
-            "bce": float(nn.functional.binary_cross_entropy(scores, torch.ones_like(scores))),
-        })
+    for disc in clamp_discriminators(p["seed"]):
+        gen = NoiseRecordingGenerator(p["seed"])
+        scores = disc(gen(torch.zeros(p["n"], NOISE_DIM)))                   # (n, 1) float32
+        score = float(scores[0, 0].detach())
+        if score < EPS:
+            out.append({"score": score})
+            continue
+        loss = -torch.log(scores).mean()
+        loss.backward()
+        out.append({"score": score, "loss": float(loss.detach()), "gradient": float(gen.image.grad.norm())})
     return out
 
 
 def judge_clamp(obs: dict, p: dict) -> Verdict:
-    losses, scores = _losses(obs), numbers(obs, "scores")
-    for got, score, want in zip(losses, scores, clamp_candidates(p), strict=True):
-        if close(got, want["right"], rel=1e-4, abs_=1e-4):
-            continue
-        msg = (f"With a discriminator that is sure the fakes are fake, D(G(z)) = {fmt(score)} "
-               f"(float32), train_generator returned {fmt(got)}, expected "
-               f"-log(max(D(G(z)), EPS)) = {fmt(want['right'])}")
-        if not math.isfinite(got):
-            return Verdict(False, msg + ": -log(0) is infinite and turns every gradient into nan. "
-                           "Clamp the scores before the log with the notebook's EPS: "
-                           "loss = -torch.log(scores.clamp_min(EPS)).mean().")
-        if close(got, want["bce"], rel=1e-4, abs_=1e-4) and not close(want["bce"], want["right"]):
-            return Verdict(False, msg + ": that is binary_cross_entropy(scores, ones), which caps "
-                           "-log at 100, not at -log(EPS) = 16.1, so it is NOT the same below "
-                           "EPS = 1e-7. Clamp the scores with EPS as the text says: "
-                           "-torch.log(scores.clamp_min(EPS)).mean().")
-        return Verdict(False, msg + ": clamp the scores from below at the notebook's EPS = 1e-7 "
-                       "(not another epsilon) before the log: "
-                       "-torch.log(scores.clamp_min(EPS)).mean().")
+    """Any cap that equals -log D wherever D >= EPS and stays finite below it: a clamp at EPS or
+    another small epsilon, log(D + EPS), binary_cross_entropy's cap at 100."""
+    losses, gradients = _per_discriminator(obs, "losses"), _per_discriminator(obs, "gradients")
+    finite_steps = obs.get("finite_steps")
+    if not isinstance(finite_steps, list) or len(finite_steps) != len(losses):
+        raise ObservationError("finite_steps missing")
+    stepped = any(g > 0 for g in gradients if math.isfinite(g))
+    for got, gradient, finite, want in zip(losses, gradients, finite_steps,
+                                           clamp_expectations(p), strict=True):
+        seen = f"With a discriminator whose score of the fakes is D(G(z)) = {fmt(want['score'])} " \
+               f"(float32), train_generator returned {fmt(got)}"
+        if not math.isfinite(got) or finite is not True:
+            what = "" if math.isfinite(got) else ": -log(0) is infinite"
+            return Verdict(False, f"{seen}{what}, and the generator's step was "
+                           f"{'finite' if finite is True else 'not finite (nan or inf)'}: a "
+                           "sigmoid that rounds to 0 makes -log D infinite and every gradient "
+                           "nan. Keep the loss finite there: clamp the scores before the log "
+                           "with the notebook's EPS, loss = -torch.log(scores.clamp_min(EPS))"
+                           ".mean() (binary_cross_entropy's cap at 100 works too).")
+        if "loss" not in want:
+            continue   # below EPS: any finite cap is right
+        if not close(got, want["loss"], rel=1e-3, abs_=1e-4):
+            return Verdict(False, f"{seen}, expected -log D = {fmt(want['loss'])}: a cap must "
+                           f"not change the loss where D >= EPS = 1e-7. Clamp at a SMALL "
+                           "epsilon, the notebook's EPS: -torch.log(scores.clamp_min(EPS))"
+                           ".mean().")
+        if stepped and not close(gradient, want["gradient"], rel=2e-2, abs_=1e-6):
+            return Verdict(False, f"{seen}, and moved the generator as a gradient of norm "
+                           f"{fmt(gradient)}, expected that of -log D, {fmt(want['gradient'])}: "
+                           "the loss must be -log D itself (not detached, not rescaled) wherever "
+                           f"D >= EPS; here D = {SMALL_SCORE:g}.")
     return Verdict(True)
 
 
@@ -601,7 +616,8 @@ CHECKS: list[Check] = [
           "train_generator: zero_grad, then a step of the generator only", 2.0,
           observe_train_step, judge_updates, _step("train_generator", 12, 5)),
     Check("train_generator_clamp", "train_generator",
-          "train_generator: scores clamped at EPS before the log (D(G(z)) = 0, below EPS, 1)",
+          "train_generator: a loss that stays finite where D(G(z)) rounds to 0, and is -log D "
+          "where D >= EPS (D(G(z)) = 0, below EPS, 1e-5, 1)",
           1.0, observe_clamp, judge_clamp, {"seed": 15, "n": 6}),
     Check("training_steps", "train_generator",
           "three training steps with your networks: finite losses, right network updated", 1.0,

@@ -82,6 +82,32 @@ class SaturatedDiscriminator(RecordingDiscriminator):
 SATURATING_OFFSETS = (-200.0, -40.0, 200.0)   # D(G(z)) = 0, about 1e-17, and 1
 
 
+class PinnedDiscriminator(RecordingDiscriminator):
+    """:class:`RecordingDiscriminator` whose every score is ``sigmoid(logit)``, with the gradient
+    of its linear layer: small scores above EPS, where any cap must still be exactly ``-log D``."""
+
+    def __init__(self, seed: int, logit: float):
+        super().__init__(seed)
+        self.logit = logit
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if len(self.inputs) < MAX_RECORDS:
+            self.inputs.append([int(n) for n in ob.as_tensor(x, "the discriminator's input").shape])
+        z = self.linear(x.reshape(x.shape[0], -1))                               # (n, 1)
+        return torch.sigmoid(z - z.detach() + self.logit)                        # (n, 1)
+
+
+SMALL_SCORE = 1e-5                              # 100 * EPS: a cap must not change -log D here
+SMALL_LOGIT = float(torch.logit(torch.tensor(SMALL_SCORE, dtype=torch.float64)))
+GENERATOR_LR = 0.1                              # the SGD of observe_clamp: step = lr * gradient
+
+
+def clamp_discriminators(seed: int) -> list[nn.Module]:
+    """The discriminators of ``train_generator_clamp``: D(G(z)) = 0, about 1e-17, 1 and 1e-5."""
+    return [*(SaturatedDiscriminator(seed, o) for o in SATURATING_OFFSETS),
+            PinnedDiscriminator(seed, SMALL_LOGIT)]
+
+
 def real_batch(n: int, seed: int) -> torch.Tensor:
     """What the stand-in ``sample_mnist(n)`` returns: float32 (n, 28, 28) in [-1, 1), on the CPU."""
     return real_images(n, PIXELS, seed, low=-1.0, high=1.0, shape=IMAGE)
@@ -235,21 +261,26 @@ def observe_train_step(ns: dict, p: dict) -> dict:
 
 
 def observe_clamp(ns: dict, p: dict) -> dict:
-    """train_generator with discriminators whose scores saturate at 0, below EPS, and at 1."""
+    """train_generator with discriminators whose scores saturate at 0, below EPS, and at 1, and
+    one whose scores are 1e-5: the loss, and the generator's gradient (its SGD step / lr)."""
     step = ob.need(ns, "train_generator")
-    losses, scores = [], []
-    for offset in SATURATING_OFFSETS:
-        gen, disc = NoiseRecordingGenerator(p["seed"]), SaturatedDiscriminator(p["seed"], offset)
-        opt = torch.optim.SGD(gen.parameters(), lr=0.1)
+    losses, scores, gradients, finite = [], [], [], []
+    for disc in clamp_discriminators(p["seed"]):
+        gen = NoiseRecordingGenerator(p["seed"])
+        before = gen.image.detach().clone()
+        opt = torch.optim.SGD(gen.parameters(), lr=GENERATOR_LR)
         ob.seed_all(p["seed"])
         with StandIns(ns, p["seed"], shuffle=True):
             loss = step(p["n"], opt, gen, disc)
         losses.append(ob.scalar(loss, "train_generator's result"))
-    for offset in SATURATING_OFFSETS:   # the score of the (constant) fake image, for feedback
-        gen, disc = NoiseRecordingGenerator(p["seed"]), SaturatedDiscriminator(p["seed"], offset)
+        moved = (before - gen.image.detach()) / GENERATOR_LR                     # (784,) gradient
+        gradients.append(ob.norm(moved))
+        finite.append(bool(torch.isfinite(moved).all()))
+    for disc in clamp_discriminators(p["seed"]):   # the score of the (constant) fake, for feedback
         with torch.no_grad():
-            scores.append(ob.scalar(disc(gen(torch.zeros(1, NOISE_DIM))), "score"))
-    return {"losses": losses, "scores": scores}
+            fake = NoiseRecordingGenerator(p["seed"])(torch.zeros(1, NOISE_DIM))
+            scores.append(ob.scalar(disc(fake), "score"))
+    return {"losses": losses, "scores": scores, "gradients": gradients, "finite_steps": finite}
 
 
 def _training_steps(ns: dict, p: dict, device: str) -> list[dict]:
