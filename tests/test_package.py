@@ -48,8 +48,13 @@ def unpack(zip_path: Path, root: Path) -> Path:
     return root / "run_autograder"
 
 
-def run_autograder(root: Path) -> tuple[subprocess.CompletedProcess, dict]:
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+def run_autograder(root: Path, command: Path | None = None) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run ``run_autograder`` as Gradescope does, with ``gan-grader`` written as pip writes it."""
+    from tests.test_shadowing import console_script
+
+    command = command or console_script(root / "bin")
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable,
+               AUTOGRADER_COMMAND=str(command))
     proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -93,9 +98,12 @@ def test_the_scripts_parse_and_run_the_unpacked_grader(gradescope_zip, tmp_path)
     text = script.read_text()
     assert 'cd "$course"' in text and f'course="$root/source/{COURSE}"' in text
     assert 'export PYTHONPATH="$course' in text
-    assert f"-m autograder grade {ASSIGNMENT} \"$root/submission\" --out \"$results\"" in text
+    assert f'"$grader" grade {ASSIGNMENT} "$root/submission" --out "$results"' in text
+    assert 'grader="${AUTOGRADER_COMMAND:-gan-grader}"' in text
+    assert f"-m autograder grade {ASSIGNMENT} \"$root/submission\" --out \"$results\"" in text  # no gan-grader
     setup = (tmp_path / "source" / "setup.sh").read_text()
     assert f'cd "$(dirname "$0")/{COURSE}"' in setup and "-r requirements.txt" in setup
+    assert "gan-grader --help" in setup
 
 
 def test_every_grader_module_comes_from_the_unpacked_copy(gradescope_zip, tmp_path):
