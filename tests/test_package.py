@@ -170,20 +170,20 @@ def workflow() -> dict:
 
 
 def commands(flow: dict) -> list[list[str]]:
-    """Every ``python -m autograder ...`` command of the workflow, with its env filled in."""
+    """Every ``gan-grader ...`` command of the workflow, with its env filled in."""
     env = {k: str(v) for k, v in flow.get("env", {}).items()}
     found = []
     for job in flow["jobs"].values():
         for step in job["steps"]:
             for line in step.get("run", "").replace("\\\n", " ").splitlines():
-                if "-m autograder" not in line:
+                if "gan-grader" not in line:
                     continue
                 for key, value in env.items():
                     line = line.replace(f"${{{key}}}", value).replace(f"${key}", value)
                 lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
                 lexer.whitespace_split = True
                 words = list(lexer)
-                words = words[words.index("python"):]
+                words = words[words.index("gan-grader"):]
                 end = [i for i, w in enumerate(words) if set(w) <= set("|&;<>()")]
                 found.append(words[: end[0]] if end else words)
     return found
@@ -207,11 +207,12 @@ def test_classroom_workflow_commands_are_valid_cli_invocations(tmp_path, monkeyp
     (tmp_path / "submission" / "assignments" / ASSIGNMENT).mkdir(parents=True)
     (tmp_path / "results.json").write_text("{}")
     lines = commands(workflow())
-    verbs = [words[3] for words in lines]
+    verbs = [words[1] for words in lines]
     assert "grade" in verbs and "report" in verbs
+    assert "-m autograder" not in WORKFLOW.read_text(), "the workflow runs the console script"
     for words in lines:
-        assert words[:3] == ["python", "-m", "autograder"], words
-        args = build_parser().parse_args(words[3:])  # exits (fails the test) when invalid
+        assert words[0] == "gan-grader", words  # never a copy in the current folder
+        args = build_parser().parse_args(words[1:])  # exits (fails the test) when invalid
         if args.verb == "grade":
             assert args.assignment == workflow()["env"]["ASSIGNMENT"]
             # The student's checkout, laid out like the release, graded from outside it.
