@@ -1,6 +1,6 @@
 """The course's grader.
 
-Verbs (``python -m autograder VERB``), one module each:
+Verbs (``gan-grader VERB``, or ``python -m autograder VERB``), one module each:
 
 * ``release``  build ``assignments/`` from ``solutions/`` (:mod:`autograder.instructor.release`)
 * ``sync``     regenerate notebooks from their percent-format twins (:mod:`autograder.instructor.sync`)
@@ -21,9 +21,10 @@ The folders say who runs what:
 * ``autograder/assignments/``: each assignment's checks;
 * ``autograder/instructor/``: what instructors run (release, sync, package); not shipped to graders.
 
-At the top level: the command line (``__main__``), :mod:`autograder.checks` (what a check is, the
-contract both halves import), :mod:`autograder.paths`, and what students run in their own
-process (:mod:`autograder.submit`, :mod:`autograder.selfcheck`).
+At the top level: the command line (``__main__``, whose start :mod:`autograder.safe_start`
+guards), :mod:`autograder.checks` (what a check is, the contract both halves import),
+:mod:`autograder.paths`, and what students run in their own process (:mod:`autograder.submit`,
+:mod:`autograder.selfcheck`). The layers, bottom to top: docs/grading.md, "How a grading flows".
 """
 
 ASSIGNMENTS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project")

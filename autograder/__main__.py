@@ -1,12 +1,21 @@
-"""Command line: ``python -m autograder VERB ...`` (see ``--help``)."""
+"""Command line: ``gan-grader VERB ...``, or ``python -m autograder VERB ...`` (see ``--help``).
 
-from __future__ import annotations
+Run as a program, nothing is imported before :func:`autograder.safe_start.guard` has taken the
+current folder off ``sys.path`` (not even ``__future__``): a student's ``torch/`` or
+``argparse.py`` in the folder the grader is started from must not run in the grader's process.
+"""
 
-import argparse
 import sys
-from pathlib import Path
 
-from autograder import ASSIGNMENTS
+from autograder import safe_start
+
+if __name__ == "__main__" or safe_start.is_console(sys.argv):  # not when a test imports main
+    safe_start.start()
+
+import argparse  # noqa: E402 - only now that sys.path is safe
+from pathlib import Path  # noqa: E402
+
+from autograder import ASSIGNMENTS  # noqa: E402
 
 
 def _assignment(value: str) -> str:
@@ -23,8 +32,13 @@ def _existing(value: str) -> Path:
     return path
 
 
+def _prog() -> str:
+    """How the grader was started: the console script, or ``python -m autograder``."""
+    return safe_start.PROG_SCRIPT if safe_start.is_console(sys.argv) else "python -m autograder"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser = argparse.ArgumentParser(prog=_prog(), description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     g = verbs.add_parser("grade", help="grade one submission (notebook or folder)")

@@ -107,17 +107,10 @@ def gate(checks: list[Check], gated: dict[str, str]) -> list[Check]:
     return [dataclasses.replace(c, needs=gated[c.name]) if c.name in gated else c for c in checks]
 
 
-def load_checks(assignment: str, tools: bool = False) -> list[Check]:
-    """The checks of one assignment, in order; with ``tools``, also the ungraded observers
-    (``python -m autograder evaluate``) that the child may be asked to run."""
-    checks = list(Assignment.load(assignment).checks)
-    if tools:
-        from autograder.probes.trained import tool_checks
-
-        checks += tool_checks(assignment)
-    names = [c.name for c in checks]
-    assert len(names) == len(set(names)), f"duplicate check names in {assignment}"
-    return checks
+def load_checks(assignment: str) -> list[Check]:
+    """The checks of one assignment, in order (the child adds the ungraded observers of
+    ``evaluate``: :func:`autograder.probes.trained.tool_checks`)."""
+    return list(Assignment.load(assignment).checks)
 
 
 def first_failure(obs: dict, p: dict, judges) -> Verdict:
@@ -247,3 +240,70 @@ def fmt(x: Any) -> str:
     if isinstance(x, float):
         return f"{x:.4g}"
     return str(x)
+
+
+# --- an error the child reported, as a judge quotes it --------------------------------------
+
+def where_text(where) -> str:
+    """``" (in FILE, line N: code)"`` for an error's ``where``; "" when it names no file."""
+    if not isinstance(where, dict) or not where.get("file"):
+        return ""
+    file = str(where.get("file"))
+    if "/" in file:  # a module of a .py submission: its name, not the grader's temp folder
+        file = file.rsplit("/", 1)[-1]
+    place = f" (in {file}, line {where.get('line')}"
+    code = where.get("code")
+    return place + (f": {code}" if code else "") + ")"
+
+
+def raised(error: dict) -> str:
+    """``ValueError: message (in cell x, line 3: code)``: an exception the child described, with
+    what it means where the message alone misleads (1.x Lightning code under Lightning 2.x)."""
+    message = str(error.get("message"))
+    text = f"{error.get('type')}: {message}{where_text(error.get('where'))}"
+    hint = lightning_hint(message)
+    return f"{text.rstrip('.')}.{hint}" if hint else text
+
+
+# Code written for Lightning 1.x (``pytorch_lightning``, the original course's) fails under the
+# course's Lightning 2.x with messages that do not say why (see autograder.grading.versions).
+LIGHTNING_2 = ("this course uses Lightning 2.x: `import lightning.pytorch as pl` (and "
+               "`from lightning.pytorch.callbacks import ...`, `from lightning.pytorch.loggers "
+               "import ...`)")
+MANUAL_OPTIMIZATION = (
+    "Lightning 2.x has no `optimizer_idx`: with two optimizers, set "
+    "`self.automatic_optimization = False` in `__init__`, write `training_step(self, batch, "
+    "batch_idx)`, get both optimizers with `optimizer_gen, optimizer_disc = self.optimizers()`, "
+    "and for each network: compute its loss, `optimizer.zero_grad()`, "
+    "`self.manual_backward(loss)`, `optimizer.step()` (manual optimization)")
+
+
+def lightning_hint(message: str) -> str:
+    """A sentence (no final full stop) to add to an error that Lightning 2.x raises for 1.x code;
+    "" for any other."""
+    if "must be a `LightningModule`" in message or "must be a LightningModule" in message:
+        return (" Your model is probably a `pytorch_lightning.LightningModule` (Lightning 1.x's "
+                f"package): {LIGHTNING_2}")
+    if "optimizer_idx" in message and "self.optimizers()" not in message:   # 2.x's own says it
+        return f" {MANUAL_OPTIMIZATION}"
+    return ""
+
+
+def raised_in_cell(error, cell: str) -> str:
+    """``RuntimeError: message at line 3 of CELL (code)``, for a judge that names the cell itself.
+
+    A device mismatch gets the likely cause: a new tensor made on the CPU beside GPU networks.
+    """
+    if not isinstance(error, dict):
+        return "an error"
+    where = error.get("where")
+    place = ""
+    if isinstance(where, dict) and where.get("line"):
+        place = f" at line {where.get('line')} of {cell}"
+        if where.get("code"):
+            place += f" ({where.get('code')})"
+    hint = ""
+    if "same device" in str(error.get("message")):
+        hint = (" (a tensor was created on the CPU while the networks are on the GPU: create "
+                "every new tensor on device, e.g. torch.full(..., device=device))")
+    return f"{error.get('type')}: {error.get('message')}{place}{hint}"

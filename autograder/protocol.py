@@ -56,6 +56,20 @@ def subject(step: str) -> str:
     return step.split(":", 1)[-1]
 
 
+def strip_magics(source: str) -> str:
+    """What the child runs of a cell: IPython magics and shell escapes (``%matplotlib``,
+    ``!pip``) replaced by ``pass``; the parent splits the same text into statements
+    (:func:`autograder.grading.cells.statements`), so both count the same lines."""
+    lines = []
+    for line in source.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(("%", "!")):
+            indent = line[: len(line) - len(stripped)]
+            line = f"{indent}pass  # skipped while grading: {stripped[:60]}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 # --- origins of errors --------------------------------------------------------------------
 
 STUDENT, PROVIDED, COURSE = "student", "provided", "course"

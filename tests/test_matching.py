@@ -88,7 +88,8 @@ def test_metadata_stripped_keeps_full_marks(assignment, tmp_path):
     assert not failed(result), failed(result)
     assert result.score == full_marks(assignment)
     assert set(matching_of(result).values()) == {"name"}
-    assert any("no nbgrader id" in n for n in result.notes), result.notes
+    assert any("Cell ids changed: your cells were matched by the names they define" in n
+               for n in result.notes), result.notes
 
 
 @pytest.mark.parametrize("assignment", NOTEBOOKS)
@@ -193,7 +194,8 @@ def test_duplicated_cell_grades_the_last_one(tmp_path):
     result = grade("first_gan", write("first_gan", nb, tmp_path))
     checks = by_name(result)
     assert not checks["get_noise"].passed and "torch.rand" in checks["get_noise"].message
-    assert any("2 code cells have the id get_noise" in n for n in result.notes), result.notes
+    assert any("Two cells carry the id `get_noise`" in n and "graded the second" in n
+               for n in result.notes), result.notes
     assert matching_of(result)["get_noise"] == "name"
     # the mistake costs get_noise's own checks only (its device check earns nothing while
     # get_noise fails: credit only for code that works): the losses use the grader's get_noise
@@ -366,6 +368,41 @@ def test_reference_cells_are_matched_by_id(reference_results):
     result = reference_results("first_gan")
     assert set(matching_of(result).values()) == {"id"}
     assert "by its id" in result.to_gradescope()["output"]
+
+
+# --- every match and conversion event reaches the student's feedback --------------------
+
+def converted_to_v3(nb: dict) -> dict:
+    import nbformat
+
+    return json.loads(json.dumps(nbformat.convert(nbformat.reads(json.dumps(nb), as_version=4), 3)))
+
+
+def get_noise_twice(nb: dict) -> dict:
+    """The get_noise cell copied below itself (the same id twice), the copy the one that works."""
+    broken = edited(nb, "get_noise", "torch.randn(", "torch.rand(")
+    fixed = copy.deepcopy(next(c for c in nb["cells"] if gid(c) == "get_noise"))
+    return insert_after(broken, "get_noise", fixed)
+
+
+@pytest.mark.parametrize("change, says", [
+    (converted_to_v3, ["converted from notebook format 3"]),
+    (get_noise_twice, ["Two cells carry the id `get_noise`", "graded the second"]),
+    (stripped, ["Cell ids changed: your cells were matched by the names they define"]),
+], ids=["format_3", "duplicate_id", "ids_changed"])
+def test_match_and_conversion_events_are_in_results_json_and_feedback_md(change, says, tmp_path):
+    from autograder.__main__ import main
+    from autograder.grading.pages import write_feedback
+
+    folder = write("first_gan", change(reference("first_gan")), tmp_path / "student")
+    assert main(["grade", "first_gan", str(folder), "--out", str(tmp_path / "results.json")]) == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["score"] == data["max_score"] == full_marks("first_gan"), data["output"]
+    write_feedback(data, tmp_path)
+    page = (tmp_path / "feedback.md").read_text()
+    for words in says:
+        assert words in data["output"], data["output"]
+        assert words in page, page
 
 
 # --- other seeds' layouts: their own data cells, demo cells and unguarded training loops -------

@@ -48,8 +48,13 @@ def unpack(zip_path: Path, root: Path) -> Path:
     return root / "run_autograder"
 
 
-def run_autograder(root: Path) -> tuple[subprocess.CompletedProcess, dict]:
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+def run_autograder(root: Path, command: Path | None = None) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run ``run_autograder`` as Gradescope does, with ``gan-grader`` written as pip writes it."""
+    from tests.test_shadowing import console_script
+
+    command = command or console_script(root / "bin")
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable,
+               AUTOGRADER_COMMAND=str(command))
     proc = subprocess.run([str(root / "run_autograder")], cwd=root, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -93,9 +98,12 @@ def test_the_scripts_parse_and_run_the_unpacked_grader(gradescope_zip, tmp_path)
     text = script.read_text()
     assert 'cd "$course"' in text and f'course="$root/source/{COURSE}"' in text
     assert 'export PYTHONPATH="$course' in text
-    assert f"-m autograder grade {ASSIGNMENT} \"$root/submission\" --out \"$results\"" in text
+    assert f'"$grader" grade {ASSIGNMENT} "$root/submission" --out "$results"' in text
+    assert 'grader="${AUTOGRADER_COMMAND:-gan-grader}"' in text
+    assert f"-m autograder grade {ASSIGNMENT} \"$root/submission\" --out \"$results\"" in text  # no gan-grader
     setup = (tmp_path / "source" / "setup.sh").read_text()
     assert f'cd "$(dirname "$0")/{COURSE}"' in setup and "-r requirements.txt" in setup
+    assert "gan-grader --help" in setup
 
 
 def test_every_grader_module_comes_from_the_unpacked_copy(gradescope_zip, tmp_path):
@@ -162,20 +170,20 @@ def workflow() -> dict:
 
 
 def commands(flow: dict) -> list[list[str]]:
-    """Every ``python -m autograder ...`` command of the workflow, with its env filled in."""
+    """Every ``gan-grader ...`` command of the workflow, with its env filled in."""
     env = {k: str(v) for k, v in flow.get("env", {}).items()}
     found = []
     for job in flow["jobs"].values():
         for step in job["steps"]:
             for line in step.get("run", "").replace("\\\n", " ").splitlines():
-                if "-m autograder" not in line:
+                if "gan-grader" not in line:
                     continue
                 for key, value in env.items():
                     line = line.replace(f"${{{key}}}", value).replace(f"${key}", value)
                 lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
                 lexer.whitespace_split = True
                 words = list(lexer)
-                words = words[words.index("python"):]
+                words = words[words.index("gan-grader"):]
                 end = [i for i, w in enumerate(words) if set(w) <= set("|&;<>()")]
                 found.append(words[: end[0]] if end else words)
     return found
@@ -199,11 +207,12 @@ def test_classroom_workflow_commands_are_valid_cli_invocations(tmp_path, monkeyp
     (tmp_path / "submission" / "assignments" / ASSIGNMENT).mkdir(parents=True)
     (tmp_path / "results.json").write_text("{}")
     lines = commands(workflow())
-    verbs = [words[3] for words in lines]
+    verbs = [words[1] for words in lines]
     assert "grade" in verbs and "report" in verbs
+    assert "-m autograder" not in WORKFLOW.read_text(), "the workflow runs the console script"
     for words in lines:
-        assert words[:3] == ["python", "-m", "autograder"], words
-        args = build_parser().parse_args(words[3:])  # exits (fails the test) when invalid
+        assert words[0] == "gan-grader", words  # never a copy in the current folder
+        args = build_parser().parse_args(words[1:])  # exits (fails the test) when invalid
         if args.verb == "grade":
             assert args.assignment == workflow()["env"]["ASSIGNMENT"]
             # The student's checkout, laid out like the release, graded from outside it.

@@ -28,7 +28,6 @@ from autograder.child import encode as _encode  # first: it binds what it calls
 from autograder.child.errors import describe_error, tag
 from autograder.child.observe import protect as _protect
 from autograder.child.observe import restore as _restore
-from autograder.grading.cells import strip_magics  # bound now: the child later drops autograder modules
 
 # Bound before any student code runs: a submission that patches these later cannot change
 # what this process reports.
@@ -116,7 +115,7 @@ def run_cells(cells: list[dict], skip: set[str], origins: dict[str, str], report
         t0 = _monotonic()
         try:
             filename = f"<{cell['label']}>"
-            source = strip_magics(cell["source"])
+            source = protocol.strip_magics(cell["source"])
             _remember_source(filename, source)
             code = compile(source, filename, "exec")
             exec(code, ns)
@@ -150,8 +149,9 @@ def load_observers(assignment: str) -> dict:
     """Check name -> its ``observe`` function; the checks' own parameters are dropped from
     memory (the grader sends each check's parameters when it runs)."""
     from autograder.checks import load_checks
+    from autograder.probes.trained import tool_checks
 
-    checks = load_checks(assignment, tools=True)  # tools: `autograder evaluate`'s observers
+    checks = load_checks(assignment) + tool_checks(assignment)  # tools: `evaluate`'s observers
     observers = {c.name: c.observe for c in checks}
     for check in checks:
         object.__setattr__(check, "params", {})  # frozen dataclass: no parameters left here

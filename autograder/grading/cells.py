@@ -11,6 +11,8 @@ import ast
 import threading
 from dataclasses import dataclass, field
 
+from autograder.protocol import strip_magics
+
 # Lines that start a continuation of the statement above rather than a new one.
 _CONTINUATIONS = ("else", "elif", "except", "finally", "case", ")", "]", "}")
 
@@ -38,18 +40,6 @@ def parse_python(text: str) -> ast.Module:
     """``ast.parse(text)``, one thread at a time (SyntaxError and ValueError as ``ast.parse``)."""
     with _PARSE_LOCK:
         return ast.parse(text)
-
-
-def strip_magics(source: str) -> str:
-    """Replace IPython magics and shell escapes (``%matplotlib``, ``!pip``) by ``pass``."""
-    lines = []
-    for line in source.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            indent = line[: len(line) - len(stripped)]
-            line = f"{indent}pass  # skipped while grading: {stripped[:60]}"
-        lines.append(line)
-    return "\n".join(lines)
 
 
 def statements(source: str) -> list[Statement]:

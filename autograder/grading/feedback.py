@@ -1,54 +1,15 @@
 """Words for a student: what an error the child reported means and what to do about it.
 
 The child reports errors as plain data (see :mod:`autograder.protocol`); this module turns them
-into words.
+into words. The few words an assignment's judge quotes itself (:func:`~autograder.checks.raised`,
+:func:`~autograder.checks.raised_in_cell`) live in :mod:`autograder.checks`, the layer below the
+assignments, so that no assignment imports the grading parent.
 """
 
 from __future__ import annotations
 
 from autograder import protocol
-from autograder.grading import versions
-
-
-def where_text(where) -> str:
-    if not isinstance(where, dict) or not where.get("file"):
-        return ""
-    file = str(where.get("file"))
-    if "/" in file:  # a module of a .py submission: its name, not the grader's temp folder
-        file = file.rsplit("/", 1)[-1]
-    place = f" (in {file}, line {where.get('line')}"
-    code = where.get("code")
-    return place + (f": {code}" if code else "") + ")"
-
-
-def raised(error: dict) -> str:
-    """``ValueError: message (in cell x, line 3: code)``: an exception the child described, with
-    what it means where the message alone misleads (1.x Lightning code under Lightning 2.x)."""
-    message = str(error.get("message"))
-    text = f"{error.get('type')}: {message}{where_text(error.get('where'))}"
-    hint = versions.hint_for(message)
-    return f"{text.rstrip('.')}.{hint}" if hint else text
-
-
-def raised_in_cell(error, cell: str) -> str:
-    """``RuntimeError: message at line 3 of CELL (code)``, for a judge that names the cell itself.
-
-    A device mismatch gets the likely cause: a new tensor made on the CPU beside GPU networks.
-    """
-    if not isinstance(error, dict):
-        return "an error"
-    where = error.get("where")
-    place = ""
-    if isinstance(where, dict) and where.get("line"):
-        place = f" at line {where.get('line')} of {cell}"
-        if where.get("code"):
-            place += f" ({where.get('code')})"
-    hint = ""
-    if "same device" in str(error.get("message")):
-        hint = (" (a tensor was created on the CPU while the networks are on the GPU: create "
-                "every new tensor on device, e.g. torch.full(..., device=device))")
-    return f"{error.get('type')}: {error.get('message')}{place}{hint}"
-
+from autograder.checks import raised, where_text  # the words a judge quotes too
 
 # What an error of each kind means, with the error's fields ({name}, {seconds}, {status}).
 ERRORS = {

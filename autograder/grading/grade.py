@@ -76,7 +76,7 @@ def grade_assignment(assignment: Assignment, path: Path, visibility: str = "all"
     if path.is_file() and path.suffix == ".zip":  # written by `python -m autograder submit`
         import tempfile
 
-        from autograder.submit import unpack
+        from autograder.grading.archive import unpack
 
         with tempfile.TemporaryDirectory(prefix="gan-submission-") as folder:
             try:

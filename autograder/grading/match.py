@@ -95,17 +95,22 @@ def match_cells(release: dict, student: dict, program) -> None:
         elif definers:
             found[r.gid] = definers[-1]
             program.matching.append(dict(entry, how="name", student_cell=definers[-1]))
-            program.notes.append(f"Cell {r.gid}: {why}; graded your cell {definers[-1]}, the last "
-                                 f"one that defines {_names(r.names)}.")
+            twins = [n for n, c in code if _gid(c) == r.gid]
+            if len(twins) > 1 and definers[-1] in twins:
+                program.notes.append(duplicate_note(r.gid, twins, definers[-1], r.names))
+            else:
+                program.notes.append(f"Cell {r.gid}: {why}; graded your cell {definers[-1]}, the "
+                                     f"last one that defines {_names(r.names)}.")
         else:
             program.matching.append(dict(entry, how="missing", student_cell=None))
             program.notes.append(f"Cell {r.gid}: {why}, and no cell of your notebook defines "
                                  f"{_names(r.names)}: it is graded as missing.")
     if without_id:
-        program.notes.insert(0, f"{len(without_id)} solution cell(s) have no nbgrader id in your "
-                             "notebook (its metadata was lost, or the work was pasted into a new "
-                             "notebook): each was found by the names it defines, "
-                             f"{', '.join(without_id)} (see \"How your cells were found\").")
+        program.notes.insert(0, "Cell ids changed: your cells were matched by the names they "
+                             f"define. {len(without_id)} solution cell(s) have no nbgrader id in "
+                             "your notebook (its metadata was lost, or the work was pasted into a "
+                             f"new notebook): {', '.join(without_id)} (see \"How your cells were "
+                             "found\").")
     anchors: dict[int, list[ReleaseCell]] = {}
     for gid, n in found.items():
         anchors.setdefault(n, []).append(by_gid[gid])
@@ -248,6 +253,20 @@ def is_self_check(s: Statement) -> bool:
     return (isinstance(value, ast.Call) and isinstance(value.func, ast.Name)
             and value.func.id == "check" and bool(value.args)
             and isinstance(value.args[0], ast.Constant) and isinstance(value.args[0].value, str))
+
+
+_COUNTS = {2: "two", 3: "three", 4: "four", 5: "five"}
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth"}
+
+
+def duplicate_note(gid: str, twins: list[int], graded: int, names: frozenset[str]) -> str:
+    """"Two cells carry the id `get_noise` (your cells 7 and 9): graded the second, ..."."""
+    count = _COUNTS.get(len(twins), str(len(twins))).capitalize()
+    nth = twins.index(graded) + 1
+    cells = ", ".join(map(str, twins[:-1])) + f" and {twins[-1]}"
+    return (f"{count} cells carry the id `{gid}` (your cells {cells}; a copied cell?): graded the "
+            f"{_ORDINALS.get(nth, f'number {nth}')} (your cell {graded}), the last one that "
+            f"defines {_names(names)}. Delete the copy you do not mean to hand in.")
 
 
 def _gid(cell: dict) -> str | None:

@@ -148,7 +148,8 @@ def _upgrade_v3(nb: dict, path: Path) -> dict:
 
 
 def _as_notebook(nb, path: Path) -> dict:
-    if isinstance(nb, dict) and "cells" not in nb and isinstance(nb.get("worksheets"), list):
+    converted = isinstance(nb, dict) and "cells" not in nb and isinstance(nb.get("worksheets"), list)
+    if converted:
         nb = _upgrade_v3(nb, path)
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise SubmissionError(f"{path.name} is JSON but not a Jupyter notebook (it has no list "
@@ -165,7 +166,12 @@ def _as_notebook(nb, path: Path) -> dict:
         metadata = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         nbgrader = metadata.get("nbgrader") if isinstance(metadata.get("nbgrader"), dict) else {}
         cells.append({"cell_type": cell.get("cell_type"), "source": source, "nbgrader": nbgrader})
-    return {"cells": cells}
+    return {"cells": cells, "converted_from": 3} if converted else {"cells": cells}
+
+
+CONVERTED_NOTE = ("{name} was converted from notebook format 3 (the format of Jupyter before 2015, "
+                  "with 'worksheets') to format 4 before grading; its cells were graded as "
+                  "converted. Open it in a current Jupyter and save it to hand in format 4.")
 
 
 def grade_id(cell: dict) -> str | None:
@@ -222,6 +228,8 @@ def load_notebook_program(assignment: str, path: Path, name: str) -> Program:
     nb_path = find_notebook(path, name, notes)
     student = read_notebook(nb_path)
     release = read_notebook(release_dir(assignment) / name)
+    if student.get("converted_from") == 3:
+        notes.append(CONVERTED_NOTE.format(name=nb_path.name))
     program = Program(kind="notebook", source=str(nb_path), notes=notes)
     match_cells(release, student, program)
     return program

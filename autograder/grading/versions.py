@@ -11,18 +11,8 @@ from __future__ import annotations
 
 import ast
 
+from autograder.checks import LIGHTNING_2, MANUAL_OPTIMIZATION
 from autograder.grading.cells import parse_python
-
-LIGHTNING_2 = ("this course uses Lightning 2.x: `import lightning.pytorch as pl` (and "
-               "`from lightning.pytorch.callbacks import ...`, `from lightning.pytorch.loggers "
-               "import ...`)")
-MANUAL_OPTIMIZATION = (
-    "Lightning 2.x has no `optimizer_idx`: with two optimizers, set "
-    "`self.automatic_optimization = False` in `__init__`, write `training_step(self, batch, "
-    "batch_idx)`, get both optimizers with `optimizer_gen, optimizer_disc = self.optimizers()`, "
-    "and for each network: compute its loss, `optimizer.zero_grad()`, "
-    "`self.manual_backward(loss)`, `optimizer.step()` (manual optimization)")
-
 
 def old_lightning_notes(filename: str, data: bytes) -> list[str]:
     """Notes for a module that imports ``pytorch_lightning`` or has 1.x's ``optimizer_idx``
@@ -43,17 +33,6 @@ def old_lightning_notes(filename: str, data: bytes) -> list[str]:
         notes.append(f"{filename}: `training_step(..., optimizer_idx)` (line {steps[0].lineno}) is "
                      f"Lightning 1.x's way to train two optimizers. {MANUAL_OPTIMIZATION}.")
     return notes
-
-
-def hint_for(message: str) -> str:
-    """A sentence (no final full stop) to add to an error that Lightning 2.x raises for 1.x code;
-    "" for any other."""
-    if "must be a `LightningModule`" in message or "must be a LightningModule" in message:
-        return (" Your model is probably a `pytorch_lightning.LightningModule` (Lightning 1.x's "
-                f"package): {LIGHTNING_2}")
-    if "optimizer_idx" in message and "self.optimizers()" not in message:   # 2.x's own says it
-        return f" {MANUAL_OPTIMIZATION}"
-    return ""
 
 
 def _imports_pytorch_lightning(node: ast.AST) -> bool:

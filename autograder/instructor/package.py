@@ -62,14 +62,16 @@ python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))' || {
 python3 -m pip install -q torch torchvision --index-url https://download.pytorch.org/whl/cpu \
     || echo "setup.sh: CPU wheels unavailable, requirements.txt installs torch from PyPI" >&2
 python3 -m pip install -q -r requirements.txt
-python3 -m autograder --help >/dev/null  # a broken install fails the image build, not a student
+# A broken install fails the image build, not a student; run_autograder uses this command.
+gan-grader --help >/dev/null
 echo "setup.sh: the @ASSIGNMENT@ grader is installed"
 """
 
 RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for each submission: it grades /autograder/submission with the course's
 # grader and writes /autograder/results/results.json. AUTOGRADER_ROOT replaces /autograder
-# (to try it locally), AUTOGRADER_PYTHON replaces python3.
+# (to try it locally), AUTOGRADER_PYTHON replaces python3, AUTOGRADER_COMMAND replaces gan-grader
+# (the console script setup.sh installs: it never imports from the current folder).
 #
 # Whatever happens, a valid results.json is written: when grading itself fails, score 0 and the
 # error, so a student never sees a blank result. Student code runs in the grader's sandbox
@@ -82,6 +84,7 @@ set -uo pipefail
 main() {
     local root="${AUTOGRADER_ROOT:-/autograder}"
     local python="${AUTOGRADER_PYTHON:-python3}"
+    local grader="${AUTOGRADER_COMMAND:-gan-grader}"
     local course="$root/source/@COURSE@"
     local results="$root/results/results.json"
     local errors status
@@ -97,7 +100,14 @@ main() {
     "$python" -c 'import autograder, autograder.grading.sandbox as s; print("grader:", autograder.__file__);
 print("sandbox:", s.jail_kind())'
 
-    "$python" -m autograder grade @ASSIGNMENT@ "$root/submission" --out "$results" 2>"$errors"
+    # The installed command; without it, `python -m autograder` from the grader's own folder
+    # (never from the submission's: a planted autograder/ there would run instead).
+    if command -v "$grader" >/dev/null; then
+        "$grader" grade @ASSIGNMENT@ "$root/submission" --out "$results" 2>"$errors"
+    else
+        echo "run_autograder: $grader not found, running $python -m autograder from $course" >&2
+        "$python" -m autograder grade @ASSIGNMENT@ "$root/submission" --out "$results" 2>"$errors"
+    fi
     status=$?
     cat "$errors" >&2
     if [ "$status" -ne 0 ] || [ ! -s "$results" ]; then

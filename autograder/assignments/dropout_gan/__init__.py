@@ -52,7 +52,7 @@ from autograder.checks import (
     shape,
     with_gradient,
 )
-from autograder.grading.feedback import raised
+from autograder.checks import raised
 from autograder.probes import alternating
 from autograder.probes import device as meta
 from autograder.probes.isolation import judge_score_gradients, judge_own_step

@@ -37,7 +37,7 @@ from autograder.assignments.gan_project.files import (
 )
 from autograder.checks import ObservationError, Verdict, changed, close, fmt, number, numbers, shape
 from autograder.child.errors import describe_error
-from autograder.grading.feedback import raised
+from autograder.checks import raised
 from autograder.probes import device as meta
 from autograder.probes.networks import LinearDiscriminator
 

@@ -46,7 +46,7 @@ from autograder.assignments.gan_tutorial.observe import (
     stub_networks,
 )
 from autograder.checks import HIDDEN, Check, ObservationError, Verdict, all_of, changed, close, fmt, number, shape
-from autograder.grading.feedback import raised_in_cell
+from autograder.checks import raised_in_cell
 from autograder.probes import device as meta
 from autograder.probes.loss import bce, explain
 

@@ -55,7 +55,7 @@ from autograder.checks import (
     shape,
     with_gradient,
 )
-from autograder.grading.feedback import raised
+from autograder.checks import raised
 from autograder.probes import alternating, structure
 from autograder.probes import device as meta
 from autograder.probes.isolation import judge_own_step, judge_score_gradients
