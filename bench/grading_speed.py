@@ -1,6 +1,6 @@
 """Benchmark: how long grading takes, as a user runs it.
 
-    python bench/grading_speed.py [--batch 300] [--jobs 2] [--skip-single]
+    python bench/grading_speed.py [--batch 300] [--jobs 2] [--skip-single] [--gradescope]
 
 1. For each assignment that exists, `python -m autograder grade ID solutions/ID` as a fresh
    process (interpreter start, torch import and the sandboxed child included): wall seconds.
@@ -8,6 +8,10 @@
 2. `grade-all` over a class of N copies of the first_gan reference and release (alternating),
    with --jobs J: the class's wall seconds, seconds per submission, and the idle share of each
    CPU core over the batch (from /proc/stat).
+
+3. With --gradescope: the Gradescope path, one container and one submission: the first_gan
+   Gradescope zip (`autograder/instructor/package.py`) unpacked as Gradescope lays it out, and
+   its `run_autograder` timed on the reference notebook (--batch 0 skips the batch).
 
 Prints a Markdown table to paste into docs/benchmarks.md, with the machine it ran on.
 """
@@ -63,12 +67,41 @@ def build_class(folder: Path, size: int) -> None:
                         ignore=shutil.ignore_patterns("*.pct.py"))
 
 
+def gradescope_seconds(assignment: str = "first_gan") -> tuple[float, float]:
+    """Wall seconds of the Gradescope zip's ``run_autograder`` on the reference, and its score."""
+    import json
+    import zipfile
+
+    from autograder.instructor.package import package
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "autograder"
+        archive_path = package("gradescope", assignment, Path(tmp) / "dist")
+        with zipfile.ZipFile(archive_path) as archive:
+            for info in archive.infolist():
+                path = Path(archive.extract(info, root / "source"))
+                path.chmod((info.external_attr >> 16) & 0o777)
+        (root / "submission").mkdir()
+        (root / "results").mkdir()
+        shutil.copy2(REPO / "solutions" / assignment / f"{assignment}.ipynb", root / "submission")
+        shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+        env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable)
+        started = time.perf_counter()
+        subprocess.run([str(root / "run_autograder")], cwd=root, env=env, capture_output=True,
+                       check=True)
+        seconds = time.perf_counter() - started
+        score = json.loads((root / "results" / "results.json").read_text())["score"]
+    return seconds, score
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch", type=int, default=300)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-single", action="store_true",
                         help="only the batch (no fresh-process grading per assignment)")
+    parser.add_argument("--gradescope", action="store_true",
+                        help="also time the Gradescope zip's run_autograder on one submission")
     args = parser.parse_args()
 
     print(f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; machine: "
@@ -86,6 +119,12 @@ def main() -> None:
             score = next(line for line in out.splitlines() if line.startswith("Score:"))
             print(f"| {assignment} | {score.removeprefix('Score: ')} | {seconds:.1f} |", flush=True)
 
+    if args.gradescope:
+        seconds, score = gradescope_seconds()
+        print(f"\nGradescope path (first_gan zip, run_autograder, one reference submission): "
+              f"{seconds:.1f} s wall, score {score}", flush=True)
+    if args.batch <= 0:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         batch = Path(tmp) / "submissions"
         batch.mkdir()
