@@ -106,10 +106,16 @@ def request(assignment: str, program, checks: list[tuple[str, dict]]) -> dict:
     }
 
 
-def setup_request(request: dict, skip: list[str], threads: int, folder: str) -> dict:
-    """The first message to a child: the program without any check's parameters."""
+def setup_request(request: dict, skip: list[str], threads: int, folder: str,
+                  files: dict[str, bytes] | None = None) -> dict:
+    """The first message to a child: the program without any check's parameters, and the
+    submission's files (relative path -> bytes, sent as base64) for its work folder ``folder``."""
+    import base64
+
     setup = {k: request[k] for k in SETUP_KEYS if k in request}
     setup.update(skip=skip, threads=threads)
+    setup["files"] = {name: base64.b64encode(data).decode("ascii")
+                      for name, data in (files or {}).items()}
     return dict(setup, folder=folder)
 
 

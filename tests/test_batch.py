@@ -343,3 +343,90 @@ def test_grading_threads_can_parse_submissions_at_once(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("0 "), f"parses failed in threads: {done.stdout.strip()}"
+
+
+# --- children started ahead: each serves one student, nothing passes between students -------
+
+LEAVE = """import builtins, os, sys, torch
+for folder in ("/tmp", "/dev/shm", os.path.expanduser("~")):
+    with open(os.path.join(folder, "left-by-a"), "w") as f:
+        f.write("a")
+builtins.LEFT_BY_A = True
+sys.modules["left_by_a"] = sys
+torch.set_default_dtype(torch.float64)
+"""
+LOOK = """import builtins as _b, os as _os, sys as _sys, torch as _torch
+_seen = [p for p in ("/tmp/left-by-a", "/dev/shm/left-by-a", _os.path.expanduser("~/left-by-a"))
+         if _os.path.exists(p)]
+_seen += ["builtins"] * hasattr(_b, "LEFT_BY_A") + ["sys.modules"] * ("left_by_a" in _sys.modules)
+_seen += ["dtype"] * (_torch.get_default_dtype() != _torch.float32)
+if _seen:
+    def get_noise(n_samples, z_dim, device="cpu"):
+        raise RuntimeError(f"STATE OF ANOTHER STUDENT: {_seen}")
+"""
+
+
+def with_cells(first: str | None, last: str) -> dict:
+    nb = json.loads((solution_dir("first_gan") / "first_gan.ipynb").read_text())
+    cell = lambda source: {"cell_type": "code", "metadata": {}, "source": source,  # noqa: E731
+                           "outputs": [], "execution_count": None}
+    if first:
+        nb["cells"].insert(0, cell(first))
+    nb["cells"].append(cell(last))
+    return nb
+
+
+def test_no_state_passes_from_one_student_to_the_next(tmp_path):
+    """a leaves files in /tmp, /dev/shm and HOME, a builtin, a module and torch's default dtype;
+    b, graded next by the same grading thread (in the child started ahead), finds none of it.
+    a finds its own (so b's look would see a leak): its get_noise check fails."""
+    from autograder.grading import sandbox
+
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "a_leaves.ipynb").write_text(json.dumps(with_cells(LEAVE, LOOK)))
+    (subs / "b_looks.ipynb").write_text(json.dumps(with_cells(None, LOOK)))
+    warm_before = sandbox.STARTS["warm"]
+    run = batch.grade_all("first_gan", subs, out, jobs=1, progress=False)
+    assert {s["status"] for s in run.statuses} == {"graded"}, run.statuses
+    a = json.loads((out / "a_leaves" / "results.json").read_text())
+    b = json.loads((out / "b_looks" / "results.json").read_text())
+    assert "STATE OF ANOTHER STUDENT" in json.dumps(a), "a sees what it left: the look works"
+    assert b["score"] == full_marks("first_gan"), [t["output"] for t in b["tests"]
+                                                    if t["score"] < t["max_score"]]
+    assert sandbox.STARTS["warm"] > warm_before, "b was graded in the child started ahead"
+
+
+def test_a_child_started_ahead_serves_one_student_and_a_dead_one_is_replaced():
+    from autograder.grading import sandbox
+    from autograder.grading.grade import preload_modules
+    from autograder.grading.sandbox import DEFAULT_LIMITS, SandboxError, Spares
+
+    spares = Spares("first_gan", list(preload_modules("first_gan")), DEFAULT_LIMITS, refill=False)
+    try:
+        spares.start()
+        child = spares.take("first_gan", DEFAULT_LIMITS)
+        assert child is not None and child.warm
+        for group in child.groups.paths:  # its cgroups hold it from its start, as any child's
+            assert str(child.proc.pid) in (Path(group) / "cgroup.procs").read_text().split()
+        request = {"assignment": "first_gan", "kind": "notebook", "modules": [], "checks": [],
+                   "cells": [], "origins": {}}
+        child.setup(request, [], {})
+        with pytest.raises(SandboxError):
+            child.setup(request, [], {})  # never a second student
+        child.kill()
+        assert spares.take("first_gan", DEFAULT_LIMITS) is None, "no refill: nothing waits"
+
+        # A waiting child that died (killed from outside) is never handed over: a fresh child
+        # grades the submission.
+        spares.start()
+        waiting = next(iter(spares._waiting.values()))
+        os.killpg(waiting.proc.pid, signal.SIGKILL)
+        waiting.proc.wait()
+        cell = "print('graded in a fresh child')\n"
+        request["cells"] = [{"step": "cell:x", "label": "x", "source": cell, "origin": "student"}]
+        run = sandbox.observe(request, [("cell:x", 60)], {}, DEFAULT_LIMITS, spares)
+        assert run.steps == {"cell:x": {}} and run.warm == 0, (run.steps, run.output)
+        assert "graded in a fresh child" in run.output
+    finally:
+        spares.close()

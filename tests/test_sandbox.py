@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import safe_read, sandbox, submission
+from autograder.grading import feedback, safe_read, sandbox, submission
 from autograder.grading.grade import grade
 from autograder.grading.sandbox import Limits
 from autograder.paths import REPO, solution_dir
@@ -556,3 +556,73 @@ def test_modes_of_the_safe_reader():
     assert safe_read.file_kind(Path("/")) == "a folder"
     assert stat.S_ISREG(os.stat(REPO / "README.md").st_mode)
     assert safe_read.is_regular(REPO / "README.md")
+
+
+# --- one memory budget: processes and RAM-backed folders together ------------------------
+
+FILL = """
+import os
+written = 0
+def fill(folder, mib):
+    global written
+    for i in range(mib // 32):
+        with open(os.path.join(folder, f"fill-{i}"), "wb") as f:
+            f.write(b"x" * (32 << 20))
+        written += 32
+        print("WRITTEN", written, flush=True)
+"""
+
+
+@needs_bwrap
+def test_files_in_ram_count_against_the_memory_budget():
+    """/dev/shm and /tmp are tmpfs (RAM): with a memory cgroup their pages are charged to the
+    submission, so processes and files together stop at memory_mb, though the tmpfs are larger."""
+    limits = Limits(cell_timeout=60, check_timeout=10, total_timeout=120, memory_mb=900,
+                    disk_mb=2400)
+    fill = FILL + "fill('/dev/shm', 576)\nfill('/tmp', 1792)\n"
+    request = {"assignment": A, "kind": "notebook", "modules": [], "checks": [],
+               "cells": [{"step": "cell:fill", "label": "fill", "source": fill, "origin": "student"}]}
+    run = sandbox.observe(request, [("cell:fill", 60)], {}, limits)
+    if not any(s.startswith("memory") and "cgroup" in s for s in run.limits):
+        pytest.skip(f"no memory cgroup on this host: {run.limits}")
+    assert any("with its files" in s for s in run.limits), run.limits
+    written = max([int(line.split()[1]) for line in run.output.splitlines()
+                   if line.startswith("WRITTEN")] or [0])
+    assert 0 < written < 900, (written, run.output[-500:])
+    error = run.steps["cell:fill"]["error"]
+    assert error["kind"] == "crashed", run.steps  # stopped by the cgroup, not by a full tmpfs
+    assert "memory" in feedback.explain(error, "fill"), "the student reads a likely cause"
+
+
+@needs_bwrap
+def test_without_a_memory_cgroup_one_process_and_its_files_stay_within_the_budget(monkeypatch):
+    """The fallback: RLIMIT_AS of each process is memory_mb - disk_mb, and the two tmpfs hold
+    disk_mb together, so one process with its files never holds more than memory_mb."""
+    monkeypatch.setenv("GAN_COURSE_NO_CGROUP", "1")
+    limits = Limits(cell_timeout=60, check_timeout=10, total_timeout=90, memory_mb=4600,
+                    disk_mb=256)
+    code = FILL + """
+fill_error = None
+try:
+    fill('/dev/shm', 512)
+except OSError as exc:
+    fill_error = exc.errno
+try:
+    fill('/tmp', 512)
+except OSError as exc:
+    fill_error = exc.errno
+held = []
+try:
+    while True:
+        held.append(bytearray(32 << 20))
+except MemoryError:
+    pass
+held = None
+peak = next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmPeak'))
+result = {"files_mib": written, "peak_mib": peak // 1024, "errno": fill_error}
+"""
+    found, run = probe(code, limits)
+    assert "memory 4344 MiB per process (RLIMIT_AS)" in run.limits, run.limits
+    assert found["errno"] == 28, found  # ENOSPC: the tmpfs are full at disk_mb together
+    assert found["files_mib"] <= 256, found
+    assert found["files_mib"] + found["peak_mib"] <= 4600, found

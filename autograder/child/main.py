@@ -1,8 +1,14 @@
 """The child process: runs a submission and reports observations, nothing else.
 
-Started by :mod:`autograder.grading.sandbox` as ``python -I -m autograder.child.main REQUESTS EVENTS`` (two
-pipe file descriptors). It reads one setup request (the program: cells or modules, no check
-parameters), runs the submission's cells (or imports its modules), then says ``ready`` and waits.
+Started by :mod:`autograder.grading.sandbox` as ``python -I -m autograder.child.main REQUESTS EVENTS
+ASSIGNMENT PRELOAD`` (two pipe file descriptors, the assignment's id, and the comma-separated
+modules its release imports). Before it reads anything from the grader it imports torch, the
+assignment's observers and the ``PRELOAD`` modules (matplotlib, torchvision...): nothing of a
+student is known yet, so the sandbox can start it while another submission is graded (a warm
+child, see :class:`autograder.grading.sandbox.Spares`). It then reads one setup request (the
+program: cells or modules, no check parameters, and the submission's files, which it writes into
+its work folder), runs the submission's cells (or imports its modules), then says ``ready`` and
+waits. One child serves one submission: it ends after the grader's end message.
 The grader then sends one check at a time (its name and parameters); the child puts back any
 torch function or method the submission replaced (:func:`autograder.child.observe.restore`), calls the
 check's ``observe`` function, reports, drops the parameters and says ``ready`` again. So no
@@ -15,6 +21,7 @@ the error of each step is tagged with its origin there (:func:`autograder.child.
 
 from __future__ import annotations
 
+import base64
 import builtins
 import importlib
 import json
@@ -190,6 +197,26 @@ def observe_checks(observers: dict, ns: dict, student_files: tuple[str, ...],
         event = None
 
 
+def preload(modules: list[str]) -> None:
+    """Import the modules the assignment's release imports (before any student is known), so a
+    submission's imports cell finds them loaded; one that fails to import is left out."""
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - not installed here: the student's import will say so
+            pass
+
+
+def write_files(folder: str, files: dict[str, str]) -> None:
+    """The submission's files (relative path -> base64 bytes, from the grader) into ``folder``."""
+    for name, data in files.items():
+        path = os.path.join(folder, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(data))
+        os.chmod(path, 0o644)
+
+
 def main() -> None:
     # Line by line: if the submission kills this process, the grader still quotes the last
     # lines it printed (a pipe's block buffer would die with it).
@@ -199,21 +226,23 @@ def main() -> None:
         except (AttributeError, ValueError):
             pass
     report = Reporter(int(sys.argv[1]), int(sys.argv[2]))
-    request = report.receive()
-    if request is None:
-        return
-
+    assignment = sys.argv[3]
     import matplotlib
 
     matplotlib.use("Agg")
     import torch
 
-    torch.set_num_threads(max(1, int(request.get("threads", 1))))
-    observers = load_observers(request["assignment"])
+    observers = load_observers(assignment)
+    preload([m for m in sys.argv[4].split(",") if m] if len(sys.argv) > 4 else [])
     # The submission gets its own fresh copy of the course's modules if it imports them:
     # patching that copy does not touch the observers bound above.
     for name in [m for m in sys.modules if m.split(".")[0] in ("autograder", "gan_course")]:
         del sys.modules[name]
+    request = report.receive()  # a warm child waits here, everything above already done
+    if request is None or request.get("assignment") != assignment:
+        return
+    torch.set_num_threads(max(1, int(request.get("threads", 1))))
+    write_files(request["folder"], request.get("files") or {})
     skip = set(request.get("skip", []))
     origins = request.get("origins") or {}
     if request["kind"] == "notebook":

@@ -18,7 +18,8 @@ What can be trusted after a crash, an interruption or a hostile submission:
 * ``gradebook.csv`` is rebuilt from the results on disk that the ledger vouches for, on every
   exit path: students not graded (yet) are left out of it and named in a message;
 * SIGINT (Ctrl-C) and SIGTERM stop the batch cleanly: no new submission starts, every sandbox
-  is killed (with everything it started), the gradebook is rebuilt and the verb says
+  (the children started ahead too) is killed with everything it started, the gradebook is
+  rebuilt and the verb says
   "interrupted: N of M graded; run again to continue".
 """
 
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading import sandbox
-from autograder.grading.grade import grade
+from autograder.grading.grade import grade, preload_modules
 from autograder.grading.pages import write_feedback
 from autograder.grading.results import write_atomic
 from autograder.grading.sandbox import DEFAULT_LIMITS, Limits, SandboxError
@@ -157,8 +158,11 @@ def _student_folder(out: Path, name: str) -> Path:
 
 
 def grade_one(assignment: str, name: str, path: Path, out: Path, limits: Limits,
-              ledger: Ledger, stop: threading.Event) -> dict:
-    """Grade one student into ``out/name`` unless the ledger vouches for its results."""
+              ledger: Ledger, stop: threading.Event, spares: sandbox.Spares | None = None) -> dict:
+    """Grade one student into ``out/name`` unless the ledger vouches for its results.
+
+    ``spares``: the batch's children started ahead (one per grading thread, each for one
+    student only: :class:`~autograder.grading.sandbox.Spares`)."""
     if stop.is_set():
         return {"student": name, "status": "interrupted"}
     submission_sha256 = fingerprint(path)
@@ -166,7 +170,7 @@ def grade_one(assignment: str, name: str, path: Path, out: Path, limits: Limits,
     if ledger.vouches(name, submission_sha256, target):
         return {"student": name, "status": "cached"}
     try:
-        result = grade(assignment, path, limits=limits)
+        result = grade(assignment, path, limits=limits, spares=spares)
     except SandboxError as exc:
         if stop.is_set():
             return {"student": name, "status": "interrupted"}
@@ -272,11 +276,15 @@ def grade_all(assignment: str, folder: Path, out: Path, jobs: int = 1,
         os.environ["GAN_COURSE_HIDE"] = os.pathsep.join(
             p for p in (hidden, str(out.resolve())) if p)
     sandbox.accept_new()
+    # One child per grading thread starts ahead (torch imported, nothing of a student) while
+    # that thread's current submission is graded; each serves one student.
+    spares = sandbox.Spares(assignment, list(preload_modules(assignment)), limits)
     bar = tqdm(total=len(todo), desc=f"grading {assignment}", unit="student",
                disable=not progress)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
-        futures = {pool.submit(grade_one, assignment, name, path, out, limits, ledger, stop): name
+        futures = {pool.submit(grade_one, assignment, name, path, out, limits, ledger, stop,
+                               spares): name
                    for name, path in todo.items()}
         pending = set(futures)
         while pending:
@@ -301,6 +309,7 @@ def grade_all(assignment: str, folder: Path, out: Path, jobs: int = 1,
             stop.set()
             sandbox.kill_all()
         pool.shutdown(wait=True, cancel_futures=True)
+        spares.close()
         sandbox.accept_new()  # no worker is left: grading in this process may start again
         bar.close()
         for sig, handler in previous.items():

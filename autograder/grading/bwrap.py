@@ -15,15 +15,18 @@ What the child sees (built by :func:`command`):
   ``.git``, ``../shared`` and ``GAN_COURSE_HIDE`` paths covered by empty folders; a fresh
   ``/proc`` of its own pid namespace (``/proc/sys`` read-only) and ``/sys`` read-only; a
   minimal ``/dev`` (``null``, ``zero``, ``urandom``... and ``/dev/nvidia*`` when present, for
-  CUDA); private size-limited tmpfs for ``/tmp`` (which holds the work folder, also its HOME)
-  and ``/dev/shm``. No other folder of the host exists in the jail: another submission's work
-  folder is in another jail's tmpfs, the grader's temporary and output folders are not there;
+  CUDA); private tmpfs for ``/tmp`` (which holds the work folder, also its HOME) and
+  ``/dev/shm``, ``disk_mb`` together (:func:`tmpfs_sizes`). Their pages are RAM, charged to the
+  submission's memory cgroup (one budget: see :mod:`autograder.grading.sandbox`). No other
+  folder of the host exists in the jail: another submission's work folder is in another
+  jail's tmpfs, the grader's temporary and output folders are not there;
 * **processes**: ``--new-session`` (no terminal to push keystrokes into),
   ``--die-with-parent``; ``bwrap`` is process 1 of the pid namespace, so when it is killed
   every process the submission started dies with it.
 
-The submission's files are copied in by ``bwrap --file FD PATH`` from files the grader opened:
-nothing of the host's disk is writable from the jail.
+The submission's files are sent to the child on its request pipe and written by it into its
+work folder (the child starts before its submission is known); nothing of the host's disk is
+writable from the jail.
 """
 
 from __future__ import annotations
@@ -89,12 +92,21 @@ class _Args:
                 self.add("--perms", "0755", "--dir", folder)
 
 
+def tmpfs_sizes(disk_mb: int) -> tuple[int, int]:
+    """MiB of the jail's two tmpfs: ``/tmp`` (work folder and HOME) and ``/dev/shm``, which
+    share ``disk_mb`` (a quarter of it for ``/dev/shm``) so that all its files together never
+    hold more than ``disk_mb`` of RAM."""
+    shm = max(1, disk_mb // 4)
+    return max(1, disk_mb - shm), shm
+
+
 def command(child: list[str], files: dict[str, int], disk_mb: int, as_root: bool) -> list[str]:
     """The bwrap command line that runs ``child`` in the jail.
 
     ``files`` maps a path relative to the work folder -> an open file descriptor whose content
-    is copied there (the descriptors must be passed to the process). ``disk_mb`` is the size of
-    each of the two tmpfs (``/tmp`` with the work folder, and ``/dev/shm``).
+    is copied there (the descriptors must be passed to the process; the sandbox passes none:
+    its child writes the submission's files itself). ``disk_mb`` is the size of the two tmpfs
+    together (``/tmp`` with the work folder, and ``/dev/shm``: :func:`tmpfs_sizes`).
     """
     bwrap = bwrap_path()
     if bwrap is None:
@@ -104,9 +116,9 @@ def command(child: list[str], files: dict[str, int], disk_mb: int, as_root: bool
           "--unshare-cgroup-try", "--die-with-parent", "--new-session")
     if not as_root:
         a.add("--unshare-user", "--disable-userns", "--uid", str(UID), "--gid", str(GID))
-    size = str(disk_mb << 20)
+    tmp_mb, shm_mb = tmpfs_sizes(disk_mb)
     # /tmp first: a checkout that lives below /tmp (an unpacked grader) is bound on top of it.
-    a.add("--perms", "1777", "--size", size, "--tmpfs", "/tmp")
+    a.add("--perms", "1777", "--size", str(tmp_mb << 20), "--tmpfs", "/tmp")
     a.dirs.add("/tmp")
     for path in read_only_paths():
         a.parents(path)
@@ -123,7 +135,7 @@ def command(child: list[str], files: dict[str, int], disk_mb: int, as_root: bool
     # CUDA: the driver's device nodes (untested here: the course's CI has no GPU).
     for node in sorted(glob.glob("/dev/nvidia*")):
         a.add("--dev-bind", node, node)
-    a.add("--perms", "1777", "--size", size, "--tmpfs", "/dev/shm",
+    a.add("--perms", "1777", "--size", str(shm_mb << 20), "--tmpfs", "/dev/shm",
           "--perms", "0777", "--dir", WORK)
     made = {WORK}
     for name, fd in sorted(files.items()):

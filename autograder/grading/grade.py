@@ -6,11 +6,14 @@ return a :class:`~autograder.grading.results.Result`; the exit code never depend
 
 from __future__ import annotations
 
+import ast
+import functools
 from pathlib import Path
 
 from autograder import protocol
 from autograder.checks import HIDDEN, VISIBLE, Assignment, Check, ObservationError, Verdict
 from autograder.grading import feedback, sandbox, submission
+from autograder.grading.cells import strip_magics
 from autograder.grading.results import CheckResult, Result
 from autograder.probes import trained
 
@@ -63,16 +66,67 @@ def wrong_assignment(assignment: Assignment, path: Path) -> str | None:
     return None
 
 
+@functools.cache
+def preload_modules(assignment_id: str) -> tuple[str, ...]:
+    """The modules the assignment's release imports (``matplotlib.pyplot``, ``torchvision.utils``,
+    ``gan_course.data``...), which a sandbox child imports before its submission is known.
+
+    Read from the release's code (the course's, never a student's), in the order they appear;
+    the assignment's own ``.py`` modules are left out (a submission brings its own)."""
+    from autograder.paths import release_dir
+
+    assignment = Assignment.load(assignment_id)
+    folder = release_dir(assignment_id)
+    sources: list[str] = []
+    try:
+        if assignment.notebook:
+            nb = submission.read_notebook(folder / assignment.notebook)
+            sources = [strip_magics(c["source"]) for c in nb["cells"]
+                       if c.get("cell_type") == "code"]
+        else:
+            sources = [(folder / name).read_text() for name in assignment.modules
+                       if (folder / name).is_file()]
+    except (submission.SubmissionError, OSError):
+        return ()
+    own = {Path(name).stem for name in assignment.modules}
+    found: list[str] = []
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     and not node.level else [])
+            for name in names:
+                if name.split(".")[0] not in own and name not in found:
+                    found.append(name)
+    return tuple(found)
+
+
 def grade(assignment: str, path: Path, visibility: str = "all",
-          limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Result:
+          limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
+          spares: sandbox.Spares | None = None) -> Result:
     """Grade the notebook, folder or submission zip at ``path``; ``visibility`` "visible" skips
-    hidden checks (a student's self-check)."""
-    return grade_assignment(Assignment.load(assignment), Path(path), visibility, limits)
+    hidden checks (a student's self-check). ``spares``: sandbox children started ahead (a
+    batch's); without them, the child starts before the submission is read, so it imports
+    torch while this process reads and matches the notebook."""
+    return grade_assignment(Assignment.load(assignment), Path(path), visibility, limits, spares)
 
 
 def grade_assignment(assignment: Assignment, path: Path, visibility: str = "all",
-                     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Result:
+                     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
+                     spares: sandbox.Spares | None = None) -> Result:
     """:func:`grade` with the assignment already loaded (once for the whole grading)."""
+    if spares is None:  # one child started now, used once this submission is parsed
+        spares = sandbox.Spares(assignment.id, list(preload_modules(assignment.id)), limits,
+                                refill=False)
+        spares.start()
+        try:
+            return grade_assignment(assignment, path, visibility, limits, spares)
+        finally:
+            spares.close()
     if path.is_file() and path.suffix == ".zip":  # written by `python -m autograder submit`
         import tempfile
 
@@ -83,7 +137,7 @@ def grade_assignment(assignment: Assignment, path: Path, visibility: str = "all"
                 unpack(path, Path(folder))
             except submission.SubmissionError as exc:
                 return _not_graded(assignment, path, visibility, exc)
-            result = grade_assignment(assignment, Path(folder), visibility, limits)
+            result = grade_assignment(assignment, Path(folder), visibility, limits, spares)
             result.source = f"{path} ({result.source.replace(folder, '').lstrip('/') or 'zip'})"
             return result
     checks = assignment.selected(visibility)
@@ -109,7 +163,8 @@ def grade_assignment(assignment: Assignment, path: Path, visibility: str = "all"
              for c in program.cells] if program.kind == "notebook" else \
         [(s, limits.cell_timeout) for s in program.setup_steps]
     steps += [(c.name, min(c.timeout, limits.check_timeout)) for c in checks]
-    run = sandbox.observe(request, steps, program.files, limits)
+    run = sandbox.observe(request, steps, program.files, limits, spares,
+                          list(preload_modules(assignment.id)))
     cells = {c["step"]: c for c in program.cells}
     missing = {name for m in program.matching if m["how"] == "missing" for name in m["names"]}
     needed_gpu: list[str] = []

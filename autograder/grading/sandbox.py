@@ -33,7 +33,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from autograder import protocol
 from autograder.grading import bwrap, cgroup
@@ -52,12 +51,14 @@ class Limits:
     statement_timeout: float = 10.0  # seconds for one top-level statement of a student's cell
     check_timeout: float = 60.0     # at most this many seconds for one check's observation
     total_timeout: float = 300.0    # seconds for the whole submission, restarts included
-    memory_mb: int = 6144           # memory of all the child's processes together (cgroup)
-    process_memory_mb: int = 6144   # address space of each process (RLIMIT_AS, CPU grading only)
+    memory_mb: int = 6144           # the one memory budget: all the child's processes and
+    #                                 their files in /tmp, HOME and /dev/shm together (cgroup)
+    process_memory_mb: int = 6144   # address space of each process (RLIMIT_AS, CPU grading
+    #                                 only; without a memory cgroup at most memory_mb - disk_mb)
     file_mb: int = 64               # the largest file the child may write
     max_processes: int = 256        # processes of the submission (cgroup, else RLIMIT_NPROC)
     cpus: float = 2.0               # CPU cores' worth of time (cgroup)
-    disk_mb: int = 512              # size of the jail's /tmp (work folder, HOME) and /dev/shm
+    disk_mb: int = 512              # the jail's /tmp (work folder, HOME) and /dev/shm together
     output_bytes: int = 20_000      # how much of the child's stdout/stderr is kept
     threads: int = 1                # torch threads in the child
 
@@ -74,6 +75,7 @@ class Run:
     restarts: int = 0
     seconds: float = 0.0
     jail: str = ""                                          # "bwrap", "unshare" or "none"
+    warm: int = 0                                           # children that were started ahead
     limits: list[str] = field(default_factory=list)         # the limits that applied, in words
 
     def describe(self) -> str:
@@ -105,13 +107,26 @@ def clean_env(workdir: str, tmp: str | None = None) -> dict[str, str]:
     return env
 
 
+def has_memory_cgroup(groups: cgroup.Cgroups) -> bool:
+    return any(s.startswith("memory") for s in groups.applied)
+
+
+def process_cap_mb(limits: Limits, groups: cgroup.Cgroups) -> int:
+    """RLIMIT_AS of each process, in MiB. With a memory cgroup the budget is the cgroup's (it
+    counts the tmpfs pages too); without one, one process and the jail's files together stay
+    within ``memory_mb``: the cap is ``memory_mb - disk_mb`` at most."""
+    if has_memory_cgroup(groups):
+        return limits.process_memory_mb
+    return max(64, min(limits.process_memory_mb, limits.memory_mb - limits.disk_mb))
+
+
 def _limit(limits: Limits, use_cuda: bool, groups: cgroup.Cgroups):
     """What the forked child does before it execs the jail (it is still the grader's user)."""
     def apply() -> None:
         os.setsid()
         groups.join()  # every process the child starts inherits the groups
         if not use_cuda:  # CUDA reserves far more address space than it uses
-            cap = limits.process_memory_mb << 20
+            cap = process_cap_mb(limits, groups) << 20
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb << 20,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -219,31 +234,99 @@ def accept_new() -> None:
     _STOPPING.clear()
 
 
-class _Child:
-    """One child process: its jail, its request and event pipes, the threads that drain it."""
+# Children given a submission in this process: started ahead ("warm") or when it was needed.
+STARTS = {"warm": 0, "cold": 0}
 
-    def __init__(self, request: dict, skip: list[str], files: dict[str, bytes], host_workdir: str,
-                 limits: Limits, use_cuda: bool, jail: str):
+
+class Spares:
+    """One child started ahead per grading thread, for one assignment and one set of limits.
+
+    :meth:`take` hands over the thread's waiting child (Python, torch, the observers and the
+    release's modules already imported, nothing of a student: :mod:`autograder.child.main`)
+    and at once starts the next one, so it imports while the current submission is graded. A
+    child handed over is never handed over again; one that died while it waited is dropped.
+    Each child gets its cgroups and limits when it starts, as any child; :func:`kill_all` ends
+    the waiting ones too. ``refill=False``: start one child ahead and no next one (a single
+    grading that parses its submission while its child starts).
+    """
+
+    def __init__(self, assignment: str, preload: list[str], limits: Limits, refill: bool = True):
+        import torch
+
+        self.assignment, self.preload, self.limits, self.refill = assignment, preload, limits, refill
+        self.use_cuda = torch.cuda.is_available()
+        self.jail = jail_kind()
+        self._waiting: dict[int, _Child] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start this thread's next child now (if none is waiting)."""
+        key = threading.get_ident()
+        with self._lock:
+            if key in self._waiting:
+                return
+        try:
+            child = _Child(self.assignment, self.preload, self.limits, self.use_cuda, self.jail)
+        except SandboxError:
+            return  # stopping: the grading that asks next starts (and refuses) its own
+        child.warm = True
+        with self._lock:
+            self._waiting[key] = child
+
+    def take(self, assignment: str, limits: Limits) -> _Child | None:
+        """This thread's waiting child for ``assignment`` under ``limits``, or None."""
+        if assignment != self.assignment or limits != self.limits:
+            return None
+        with self._lock:
+            child = self._waiting.pop(threading.get_ident(), None)
+        if self.refill:
+            self.start()
+        if child is not None and not child.alive():
+            child.kill()
+            return None
+        return child
+
+    def close(self) -> None:
+        """End every child still waiting."""
+        with self._lock:
+            children, self._waiting = list(self._waiting.values()), {}
+        for child in children:
+            child.kill()
+
+
+class _Child:
+    """One child process: its jail, its request and event pipes, the threads that drain it.
+
+    It is started for an assignment before any student is known (it imports torch, the
+    observers and the release's modules, then waits: see :mod:`autograder.child.main`), and
+    :meth:`setup` gives it one submission, once. Its work folder is its own: a fresh tmpfs in
+    the bubblewrap jail, a fresh host folder in the fallbacks, removed when it is killed.
+    """
+
+    def __init__(self, assignment: str, preload: list[str], limits: Limits, use_cuda: bool,
+                 jail: str):
         if _STOPPING.is_set():
             raise SandboxError("grading was stopped (interrupted)")
         self._kill_lock = threading.Lock()
         self._killed = False
+        self.given = False          # whether setup() gave it a submission (at most one)
+        self.warm = False           # whether it was started ahead, before its submission
+        self.assignment, self.limits, self.use_cuda, self.jail = assignment, limits, use_cuda, jail
+        # The grader's own staging folder: readable only by the grader. In the bubblewrap jail
+        # it is not even visible (the child writes the files into the jail's tmpfs); the
+        # fallbacks run in it.
+        self.host_workdir = tempfile.mkdtemp(prefix="gan-grade-")
+        os.chmod(self.host_workdir, 0o700 if jail == "bwrap" or os.geteuid() == 0 else 0o777)
         self.groups = cgroup.create(limits.memory_mb, limits.max_processes, limits.cpus)
         event_read, event_write = os.pipe()
         request_read, self.request_fd = os.pipe()
-        child = python_module("autograder.child.main", str(request_read), str(event_write))
-        pass_fds = [event_write, request_read]
-        opened: list[int] = []
-        workdir = host_workdir
+        child = python_module("autograder.child.main", str(request_read), str(event_write),
+                              assignment, ",".join(preload))
+        workdir = self.host_workdir
         tmp = None
         if jail == "bwrap":
             workdir, tmp = bwrap.WORK, "/tmp"
-            fds = {}
-            for name in files:  # copied into the jail's tmpfs by bwrap; nothing on the host
-                fds[name] = os.open(os.path.join(host_workdir, name), os.O_RDONLY)
-                opened.append(fds[name])
-            command = bwrap.command(child, fds, limits.disk_mb, as_root=os.geteuid() == 0)
-            pass_fds += opened
+            command = bwrap.command(child, {}, limits.disk_mb, as_root=os.geteuid() == 0)
         elif jail == "unshare":
             command = ["unshare", "--net", "--mount", "--pid", "--fork", "--kill-child",
                        *python_module("autograder.child.jail", json.dumps(jail_config())), "--", *child]
@@ -253,15 +336,16 @@ class _Child:
         try:
             self.proc = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, pass_fds=tuple(pass_fds), cwd=host_workdir,
-                env=clean_env(workdir, tmp), preexec_fn=_limit(limits, use_cuda, self.groups),
-                close_fds=True,
+                stderr=subprocess.STDOUT, pass_fds=(event_write, request_read),
+                cwd=self.host_workdir, env=clean_env(workdir, tmp),
+                preexec_fn=_limit(limits, use_cuda, self.groups), close_fds=True,
             )
         except BaseException:
             self.groups.kill_all()
+            shutil.rmtree(self.host_workdir, ignore_errors=True)
             raise
         finally:
-            for fd in (event_write, request_read, *opened):
+            for fd in (event_write, request_read):
                 os.close(fd)
         with _LIVE_LOCK:
             _LIVE.add(self)
@@ -274,7 +358,17 @@ class _Child:
         threading.Thread(target=self._read_events, args=(event_read,), daemon=True).start()
         self.output_thread = threading.Thread(target=self._read_output, daemon=True)
         self.output_thread.start()
-        self.send(protocol.setup_request(request, skip, limits.threads, workdir))
+
+    def setup(self, request: dict, skip: list[str], files: dict[str, bytes]) -> None:
+        """Give the child its one submission: the program and the files (never a second one)."""
+        if self.given:
+            raise SandboxError("a child is never given a second submission")
+        self.given = True
+        STARTS["warm" if self.warm else "cold"] += 1
+        self.send(protocol.setup_request(request, skip, self.limits.threads, self.workdir, files))
+
+    def alive(self) -> bool:
+        return not self._killed and self.proc.poll() is None
 
     def send(self, message: dict) -> None:
         """One request line to the child (a setup, a check, or the end)."""
@@ -349,6 +443,7 @@ class _Child:
         self.proc.wait()
         self.memory = self.groups.memory()  # the peak, before the groups are removed
         self.groups.kill_all()  # anything that escaped the session is still in the cgroups
+        shutil.rmtree(self.host_workdir, ignore_errors=True)
         with _LIVE_LOCK:
             _LIVE.discard(self)
         if getattr(self, "output_thread", None) is not None:
@@ -449,13 +544,16 @@ class _Session:
 
 
 def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, bytes],
-            limits: Limits = DEFAULT_LIMITS) -> Run:
+            limits: Limits = DEFAULT_LIMITS, spares: Spares | None = None,
+            preload: list[str] = ()) -> Run:
     """Run ``request`` (:func:`autograder.protocol.request`) in children until every step has a
     result or time runs out.
 
     ``steps`` lists (step name, timeout seconds) in the order the child runs them: cells or
-    module imports first, then checks. ``files`` are copied into the child's working folder.
-    The checks' parameters in ``request["checks"]`` are sent one check at a time.
+    module imports first, then checks. ``files`` are written into the child's working folder.
+    The checks' parameters in ``request["checks"]`` are sent one check at a time. ``spares``:
+    children started ahead (:class:`Spares`), used before starting one here; ``preload``: the
+    modules a child started here imports before its submission (as a spare does).
     """
     import torch
 
@@ -467,77 +565,72 @@ def observe(request: dict, steps: list[tuple[str, float]], files: dict[str, byte
     check_names = {c["name"] for c in request["checks"]}
     labels = {c["step"]: c.get("label") for c in request.get("cells") or []}
     setup_steps = [s for s, _ in steps if s not in check_names]
-    # The grader's own staging folder: readable only by the grader. In the bubblewrap jail it
-    # is not even visible (files are copied into the jail's tmpfs); the fallbacks run in it.
-    workdir = tempfile.mkdtemp(prefix="gan-grade-")
-    os.chmod(workdir, 0o700)
-    try:
-        for name, data in files.items():
-            path = Path(workdir) / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        if jail != "bwrap":
-            os.chmod(workdir, 0o777 if os.geteuid() != 0 else 0o700)
-        failed_setup: set[str] = set()
-        while True:
-            pending = [c for c in request["checks"] if c["name"] not in run.steps]
-            if not pending and run.restarts:
-                break
-            left = limits.total_timeout - (time.monotonic() - started)
-            if left <= 0:
-                for c in pending:
-                    run.steps[c["name"]] = {"error": {"kind": "total_timeout",
-                                                      "seconds": limits.total_timeout}}
-                break
-            child = _Child(request, sorted(failed_setup), files, workdir, limits, use_cuda, jail)
-            if not run.limits:
-                run.limits = _applied(child, limits, use_cuda, jail)
-            session = _Session(run, child, setup_steps, pending, timeouts, limits)
-            event, seen_any = None, False
-            try:
-                while True:
-                    wait = min(session.deadline, started + limits.total_timeout) - time.monotonic()
-                    try:
-                        event = child.events.get(timeout=max(0.0, wait))
-                    except queue.Empty:
-                        event = "timeout"
-                    if event == "timeout" or event is None:
-                        break
-                    seen_any = True
-                    session.handle(event)
-            finally:
-                child.kill(grace=EXIT_GRACE if event is None else 0.0)
-                run.output = (run.output + child.output.decode("utf-8", "replace"))[-limits.output_bytes:]
-            run.restarts += 1
-            if not seen_any and event is None:
-                raise SandboxError("the grading process could not start: "
-                                   + child.output.decode("utf-8", "replace")[-2000:])
-            if session.finished:
-                for c in pending:  # a check the child skipped silently
-                    run.steps.setdefault(c["name"], {"error": {"kind": "no_report"}})
-                break
-            current = session.current
-            if event == "timeout" and time.monotonic() >= started + limits.total_timeout:
-                error = {"kind": "total_timeout", "seconds": limits.total_timeout}
-            elif event == "timeout":
-                error = {"kind": "timeout", "seconds": timeouts.get(current, BETWEEN_STEPS)}
-            else:
-                error = {"kind": "crashed", **child.crash_report(), **_crash_step(session, labels)}
-            if current is None:
-                # The child died or hung between steps (while starting, or after a step): a
-                # fresh child goes on with what is left, as long as children make progress.
-                if not session.progress:
-                    for c in pending:
-                        run.steps.setdefault(c["name"], {"error": error})
+    failed_setup: set[str] = set()
+    retried = False
+    while True:
+        pending = [c for c in request["checks"] if c["name"] not in run.steps]
+        if not pending and run.restarts:
+            break
+        left = limits.total_timeout - (time.monotonic() - started)
+        if left <= 0:
+            for c in pending:
+                run.steps[c["name"]] = {"error": {"kind": "total_timeout",
+                                                  "seconds": limits.total_timeout}}
+            break
+        child = spares.take(request["assignment"], limits) if spares is not None else None
+        if child is None:
+            child = _Child(request["assignment"], list(preload), limits, use_cuda, jail)
+        child.setup(request, sorted(failed_setup), files)
+        run.warm += child.warm
+        if not run.limits:
+            run.limits = _applied(child, limits, use_cuda, jail)
+        session = _Session(run, child, setup_steps, pending, timeouts, limits)
+        event, seen_any = None, False
+        try:
+            while True:
+                wait = min(session.deadline, started + limits.total_timeout) - time.monotonic()
+                try:
+                    event = child.events.get(timeout=max(0.0, wait))
+                except queue.Empty:
+                    event = "timeout"
+                if event == "timeout" or event is None:
                     break
-            else:
-                run.steps[current] = {"error": error}
-                if current in setup_steps:
-                    failed_setup.add(current)
-            if run.restarts > len(steps) + 2:
+                seen_any = True
+                session.handle(event)
+        finally:
+            child.kill(grace=EXIT_GRACE if event is None else 0.0)
+            run.output = (run.output + child.output.decode("utf-8", "replace"))[-limits.output_bytes:]
+        if not seen_any and event is None:
+            if child.warm and not retried:  # it died while it waited: once more, started here
+                retried, spares = True, None
+                continue
+            raise SandboxError("the grading process could not start: "
+                               + child.output.decode("utf-8", "replace")[-2000:])
+        run.restarts += 1
+        if session.finished:
+            for c in pending:  # a check the child skipped silently
+                run.steps.setdefault(c["name"], {"error": {"kind": "no_report"}})
+            break
+        current = session.current
+        if event == "timeout" and time.monotonic() >= started + limits.total_timeout:
+            error = {"kind": "total_timeout", "seconds": limits.total_timeout}
+        elif event == "timeout":
+            error = {"kind": "timeout", "seconds": timeouts.get(current, BETWEEN_STEPS)}
+        else:
+            error = {"kind": "crashed", **child.crash_report(), **_crash_step(session, labels)}
+        if current is None:
+            # The child died or hung between steps (while starting, or after a step): a
+            # fresh child goes on with what is left, as long as children make progress.
+            if not session.progress:
+                for c in pending:
+                    run.steps.setdefault(c["name"], {"error": error})
                 break
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            run.steps[current] = {"error": error}
+            if current in setup_steps:
+                failed_setup.add(current)
+        if run.restarts > len(steps) + 2:
+            break
     run.seconds = time.monotonic() - started
     return run
 
@@ -556,10 +649,15 @@ def _crash_step(session: _Session, labels: dict[str, str]) -> dict:
 def _applied(child: _Child, limits: Limits, use_cuda: bool, jail: str) -> list[str]:
     """The limits that hold for this child, in words (for the report)."""
     out = list(child.groups.applied)
-    if not any(s.startswith("memory") for s in out) and not use_cuda:
-        out.append(f"memory {limits.process_memory_mb} MiB per process (RLIMIT_AS)")
+    memory = has_memory_cgroup(child.groups)
+    if memory and jail == "bwrap":
+        out = [f"{s[:s.index(' (')]} with its files{s[s.index(' ('):]}" if s.startswith("memory")
+               else s for s in out]
+    if not memory and not use_cuda:
+        out.append(f"memory {process_cap_mb(limits, child.groups)} MiB per process (RLIMIT_AS)")
     if not any("processes" in s for s in out):
         out.append(f"{limits.max_processes} processes (RLIMIT_NPROC)")
     if jail == "bwrap":
-        out.append(f"disk {limits.disk_mb} MiB (tmpfs)")
+        tmp_mb, shm_mb = bwrap.tmpfs_sizes(limits.disk_mb)
+        out.append(f"disk {limits.disk_mb} MiB (tmpfs: /tmp {tmp_mb}, /dev/shm {shm_mb})")
     return out

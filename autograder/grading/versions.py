@@ -14,6 +14,7 @@ import ast
 from autograder.checks import LIGHTNING_2, MANUAL_OPTIMIZATION
 from autograder.grading.cells import parse_python
 
+
 def old_lightning_notes(filename: str, data: bytes) -> list[str]:
     """Notes for a module that imports ``pytorch_lightning`` or has 1.x's ``optimizer_idx``
     training step; [] for any other file (or one that does not parse: its import says why)."""
