@@ -26,4 +26,4 @@ contract both halves import), :mod:`autograder.paths`, and what students run in 
 process (:mod:`autograder.submit`, :mod:`autograder.selfcheck`).
 """
 
-ASSIGNMENTS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project")
+ASSIGNMENTS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project", "dcgan")
