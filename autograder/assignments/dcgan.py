@@ -176,7 +176,7 @@ INIT_TABLE = [
 
 
 def observe_weights_init(ns: dict, p: dict) -> dict:
-    return init.applied(ob.need(ns, "weights_init"), init.StandInConvNet(p["seed"], p["channels"]))
+    return init.applied(ob.need(ns, "weights_init"), init.KnownLayers(p["seed"], p["channels"]))
 
 
 def judge_weights_init(obs: dict, p: dict) -> Verdict:

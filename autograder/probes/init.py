@@ -3,7 +3,7 @@
 Observe half (in the child): :func:`statistics` pools, per kind of layer (every ``Conv2d``,
 ``ConvTranspose2d``, ``BatchNorm2d``...), the weights' count, mean and standard deviation and the
 biases' largest absolute value; :func:`applied` calls a student's per-layer init function on
-the grader's :class:`StandInConvNet` (``net.apply(init)``) and reports those statistics.
+the grader's :class:`KnownLayers` (``net.apply(init)``) and reports those statistics.
 
 Judge half (in the grader): :func:`normal_problem` says whether one kind's weights look drawn
 from N(mean, std) for one of the allowed means, within a tolerance that scales with the count;
@@ -26,10 +26,12 @@ SLACK = 5e-4              # and this much more (float32 rounding, a slightly dif
 
 # --- observe (in the child) ---------------------------------------------------------------
 
-class StandInConvNet(nn.Sequential):
+class KnownLayers(nn.Sequential):
     """A known convolutional network in PyTorch's default initialisation (weights' std far from
     0.02, BatchNorm weights all 1): a transposed convolution and a convolution, each followed by
-    a BatchNorm2d layer and an activation."""
+    a BatchNorm2d layer and an activation. Its name holds no layer's name: an init that picks
+    layers by class name (``m.__class__.__name__.find("Conv")``, as pytorch/examples' DCGAN
+    does) must not pick the container itself."""
 
     def __init__(self, seed: int, channels: tuple[int, int, int] = (16, 8, 24)):
         a, b, c = channels
