@@ -15,6 +15,7 @@ list of checks, mostly over the shared probes of :mod:`autograder.probes`, and `
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import math
 from collections.abc import Callable
@@ -48,6 +49,7 @@ class Check:
     visibility: str = VISIBLE      # "visible": students can run it; "hidden": only the grader
     timeout: float = 30.0          # seconds for this observation in the child
     uses: tuple[str, ...] = ()     # other groups whose student code this check runs as written
+    needs: str = ""                # a secondary check: the main check of its function (gate())
 
 
 class ObservationError(Exception):
@@ -68,7 +70,7 @@ class Assignment:
     def load(cls, assignment: str) -> Assignment:
         """Import ``autograder.assignments.<id>`` and read its NOTEBOOK (or MODULES) and CHECKS."""
         module = importlib.import_module(f"autograder.assignments.{assignment}")
-        checks = tuple(module.CHECKS)
+        checks = tuple(gate(module.CHECKS, getattr(module, "GATED", {})))
         names = [c.name for c in checks]
         assert len(names) == len(set(names)), f"duplicate check names in {assignment}"
         return cls(assignment, getattr(module, "NOTEBOOK", None),
@@ -88,6 +90,21 @@ class Assignment:
         if self.notebook:
             return [self.notebook]
         return [name for name, origin in self.modules.items() if origin == "student"]
+
+
+def gate(checks: list[Check], gated: dict[str, str]) -> list[Check]:
+    """Credit only for code that works: ``gated`` maps each secondary check of a function (its
+    device, hidden-variant, freshness and mode checks) to the main check of that function, the
+    one that asks whether it returns the right thing. A secondary check earns its points only
+    while its main check passes (:func:`autograder.grading.grade.credit_only_for_working_code`):
+    a function that returns None, a bool or a fake object gets nothing, however well it runs on
+    ``meta``. Every other check (a value, a gradient, an update) stands on its own."""
+    by_name = {c.name: c for c in checks}
+    for secondary, main in gated.items():
+        assert secondary in by_name and main in by_name, f"gate {secondary} -> {main}: no such check"
+        assert by_name[secondary].group == by_name[main].group, f"gate {secondary} -> {main}: groups"
+        assert main not in gated, f"gate {secondary} -> {main}: a main check is never gated"
+    return [dataclasses.replace(c, needs=gated[c.name]) if c.name in gated else c for c in checks]
 
 
 def load_checks(assignment: str, tools: bool = False) -> list[Check]:

@@ -132,3 +132,82 @@ def _run_cells(path, edits: dict) -> dict:
             source = source.replace(old, new)
         exec(compile(source, f"<cell {gid}>", "exec"), ns)
     return ns
+
+
+# --- the release with every `raise NotImplementedError()` filled in another way --------------
+
+# An object that fakes every attribute, call and comparison (a hostile or confused submission).
+FAKE_CLASS = """class _Fake:
+    def __getattr__(self, name): return self
+    def __call__(self, *args, **kwargs): return self
+    def __eq__(self, other): return True
+    def __ne__(self, other): return True
+    def __lt__(self, other): return True
+    def __le__(self, other): return True
+    def __gt__(self, other): return True
+    def __ge__(self, other): return True
+    def __hash__(self): return 0
+    def __bool__(self): return True
+    def __len__(self): return 1
+    def __iter__(self): return iter([self])
+    def __getitem__(self, key): return self
+    def __float__(self): return 0.0
+    def __int__(self): return 0
+    def __index__(self): return 0
+    def __add__(self, other): return self
+    __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = __rtruediv__ = __add__
+    __neg__ = __pos__ = __abs__ = lambda self: self
+"""
+
+
+def coursera_fill(indent: str, in_init: bool, returned: str | None) -> list[str]:
+    """Coursera's untouched template: the graded lines are ``None`` (``disc_loss = None``)."""
+    if returned:
+        return [f"{indent}{returned} = None"]
+    return [f"{indent}pass" if in_init else f"{indent}return None"]
+
+
+def faker_fill(indent: str, in_init: bool, returned: str | None) -> list[str]:
+    """Every graded function returns an object that fakes every attribute and comparison."""
+    lines = [indent + line for line in FAKE_CLASS.splitlines()]
+    if in_init:
+        return lines + [f"{indent}self.fake = _Fake()"]
+    return lines + [f"{indent}return _Fake()"]
+
+
+def _fill_source(source: str, fill) -> str:
+    """``source`` with each ``raise NotImplementedError()`` line replaced by ``fill``'s lines."""
+    lines = source.splitlines()
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if line.strip() != "raise NotImplementedError()":
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        defs = [s for s in reversed(lines[:i]) if s.lstrip().startswith("def ")
+                and len(s) - len(s.lstrip()) < len(indent)]
+        in_init = bool(defs) and defs[0].lstrip().startswith("def __init__")
+        after = next((s.strip() for s in lines[i + 1:] if s.strip()), "")
+        returned = after[len("return "):] if after.startswith("return ") \
+            and after[len("return "):].isidentifier() else None
+        out += fill(indent, in_init, returned)
+    return "\n".join(out) + ("\n" if source.endswith("\n") else "")
+
+
+def filled_release(assignment: str, dest: Path, fill) -> Path:
+    """A copy of the student release with every stub filled by ``fill`` (:func:`coursera_fill`,
+    :func:`faker_fill`)."""
+    shutil.copytree(release_dir(assignment), dest,
+                    ignore=shutil.ignore_patterns("*.pct.py", "__pycache__"))
+    loaded = Assignment.load(assignment)
+    if loaded.notebook:
+        path = dest / loaded.notebook
+        nb = json.loads(path.read_text())
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code":
+                cell["source"] = _fill_source("".join(cell["source"]), fill)
+        path.write_text(json.dumps(nb))
+    else:
+        for name in loaded.submitted_files():
+            (dest / name).write_text(_fill_source((dest / name).read_text(), fill))
+    return dest

@@ -32,6 +32,14 @@ DS, GS = "cell:discriminator_step", "cell:generator_step"
 DROPOUT_LINE = "            nn.Dropout(p=0.2),\n"
 
 MISTAKES = [
+    Mistake("discriminator_output_detached_instead_of_fakes",
+            [(DS, "generated_images = generator(noise).detach()", "generated_images = generator(noise)"),
+             (DS, "gen_discriminator_pred = discriminator(generated_images)",
+              "gen_discriminator_pred = discriminator(generated_images).detach()")],
+            ["discriminator_step_detach"], ["no gradient from its score on the fakes"]),
+    Mistake("discriminator_step_returns_none",
+            [(DS, "    return disc_loss.item()", "    return None")],
+            ["discriminator_step_loss", "discriminator_step_device"], ["None"]),
     Mistake("no_detach_in_discriminator_step",
             [(DS, "generated_images = generator(noise).detach()", "generated_images = generator(noise)")],
             ["discriminator_step_detach", "discriminator_step_hidden"], ["detach"]),

@@ -77,6 +77,30 @@ MISTAKES = [
               "    gen_opt.step()\n    disc_opt.step()\n")],
             ["update_generator_isolation", "update_generator_isolation_hidden"],
             ["global disc", "disc_opt.step()"]),
+    # A real bug with full marks before: D gets no gradient from its score on the fakes.
+    Mistake("discriminator_output_detached_instead_of_fakes",
+            [("cell:get_disc_loss", "fake = gen(noise).detach()", "fake = gen(noise)"),
+             ("cell:get_disc_loss", "pred_fake = disc(fake)  ", "pred_fake = disc(fake).detach()")],
+            ["get_disc_loss_detach"], ["no gradient from its score on the fakes", ".detach()"]),
+    # `return None` in each graded function: 0 for that function, device check included.
+    Mistake("get_noise_returns_none",
+            [("cell:get_noise", "return torch.randn(n_samples, z_dim, device=device)", "return None")],
+            ["get_noise", "get_noise_hidden", "get_noise_device"], ["None"]),
+    Mistake("get_disc_loss_returns_none",
+            [("cell:get_disc_loss", "    ### END SOLUTION\n    return disc_loss",
+              "    ### END SOLUTION\n    return None")],
+            ["get_disc_loss_value", "get_disc_loss_detach", "get_disc_loss_value_hidden",
+             "get_disc_loss_device"], ["None"]),
+    Mistake("get_gen_loss_returns_none",
+            [("cell:get_gen_loss", "    ### END SOLUTION\n    return gen_loss",
+              "    ### END SOLUTION\n    return None")],
+            ["get_gen_loss_value", "get_gen_loss_gradient", "get_gen_loss_value_hidden",
+             "get_gen_loss_device"], ["None"]),
+    Mistake("update_generator_returns_none",
+            [("cell:update_generator", "    ### END SOLUTION\n    return gen_loss",
+              "    ### END SOLUTION\n    return None")],
+            ["update_generator_isolation", "update_generator_isolation_hidden",
+             "update_generator_device"], ["None"]),
     Mistake("generator_without_sigmoid",
             [("cell:Generator", "            nn.Sigmoid(),                       # pixel values in (0, 1)\n", "")],
             ["Generator_structure"], ["Sigmoid"]),
@@ -85,6 +109,14 @@ MISTAKES = [
 
 # Correct solutions in other styles: each must keep full marks.
 STYLES = {
+    "mean_of_two_bce_terms_in_one_line": [
+        ("cell:get_disc_loss", "    disc_loss = (fake_loss + real_loss) / 2  ",
+         "    disc_loss = torch.stack([fake_loss, real_loss]).mean()  ")],
+    "one_bce_over_the_concatenated_batch": [
+        ("cell:get_disc_loss", "    disc_loss = (fake_loss + real_loss) / 2  ",
+         "    scores = torch.cat([pred_fake, pred_real])\n"
+         "    labels = torch.cat([torch.zeros_like(pred_fake), torch.ones_like(pred_real)])\n"
+         "    disc_loss = criterion(scores, labels)  ")],
     "no_grad_instead_of_detach": [
         ("cell:get_disc_loss", "    fake = gen(noise).detach()  ",
          "    with torch.no_grad():\n        fake = gen(noise)\n    ")],

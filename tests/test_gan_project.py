@@ -40,6 +40,13 @@ D_LOGITS_ONE_CALL = ("        logits = self.discriminator(torch.cat([x_real, x_f
                      "        logits_real, logits_fake = logits.split(x_real.shape[0])\n")
 
 MISTAKES = [
+    Mistake("discriminator_output_detached_instead_of_fakes",
+            [("file:train_torch.py", "x_fake = self.generator(z).detach()", "x_fake = self.generator(z)"),
+             ("file:train_torch.py", "loss_fake = F.binary_cross_entropy_with_logits(logits_fake, "
+              "torch.full_like(logits_fake, FAKE_LABEL))",
+              "loss_fake = F.binary_cross_entropy_with_logits(logits_fake.detach(), "
+              "torch.full_like(logits_fake, FAKE_LABEL))")],
+            ["discriminator_step_detach"], ["no gradient from its score on the fakes"]),
     Mistake("swapped_labels",
             [("file:train_torch.py", "torch.full_like(logits_real, REAL_LABEL)",
               "torch.full_like(logits_real, FAKE_LABEL)"),

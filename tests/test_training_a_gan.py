@@ -28,6 +28,10 @@ MRF, TD, TG = "cell:make_real_and_fake", "cell:train_discriminator", "cell:train
 G_LOSS = "loss = -torch.log(scores.clamp_min(EPS)).mean()"
 
 MISTAKES = [
+    Mistake("discriminator_output_detached", [(TD, "scores = discriminator(X)", "scores = discriminator(X).detach()")],
+            ["train_discriminator_detach", "train_discriminator_device"]),
+    Mistake("train_discriminator_returns_none", [(TD, "    return loss.item()", "    return None")],
+            ["train_discriminator_loss", "train_discriminator_device"], ["None"]),
     Mistake("no_detach_in_discriminator_step", [(TD, "    X = X.detach()\n", "")],
             ["train_discriminator_detach", "train_discriminator_hidden"], ["detach"]),
     Mistake("swapped_labels",

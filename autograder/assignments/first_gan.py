@@ -25,7 +25,7 @@ from autograder.checks import (
     with_gradient,
 )
 from autograder.probes import alternating, device
-from autograder.probes.isolation import judge_detached_loss
+from autograder.probes.isolation import ScoreGradients, judge_detached_loss
 from autograder.probes.loss import bce, explain, returned_kind
 from autograder.probes.networks import ConstantGenerator, LinearDiscriminator, real_images
 from autograder.probes.noise import fingerprint, fingerprints_per_call, freshness
@@ -257,6 +257,7 @@ class NoiseHashGenerator(ConstantGenerator):
 def observe_disc_loss(ns: dict, p: dict) -> dict:
     get_disc_loss = ob.need(ns, "get_disc_loss")
     gen, disc, real = _stubs(p)
+    scores = ScoreGradients(disc, real)  # the gradient each term sends to D's scores
     ob.seed_all(p["seed"])
     loss = get_disc_loss(gen, disc, nn.BCEWithLogitsLoss(), real, p["n"], p["z_dim"], "cpu")
     value = ob.scalar(loss, "get_disc_loss's result")
@@ -265,6 +266,7 @@ def observe_disc_loss(ns: dict, p: dict) -> dict:
         loss.backward()
         report["gen_grads"] = ob.grad_norms(gen)
         report["disc_grads"] = ob.grad_norms(disc)
+        report["score_grads"] = scores.report()
     return report
 
 
@@ -556,7 +558,8 @@ def observe_device(ns: dict, p: dict) -> dict:
 def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
     return device.judge_meta_run(obs, fn, DEVICE_HINTS[fn], "device='meta' (the grader's "
-                                 "stand-in for a GPU) was passed: ", DEVICE_HINTS["get_noise"])
+                                 "stand-in for a GPU) was passed: ", DEVICE_HINTS["get_noise"],
+                                 returns="tensor")
 
 
 # --- a few real training steps -----------------------------------------------------------
@@ -690,3 +693,17 @@ CHECKS: list[Check] = [
           _update_generator, judge_update_generator, _loss_params(17, 7, 9), HIDDEN),
     _device_check("update_generator", 21),
 ]
+
+# Credit only for code that works (checks.gate): secondary check -> the main check of its function.
+GATED = {
+    "get_generator_block_layers_hidden": "get_generator_block_layers",
+    "Generator_structure_hidden": "Generator_structure",
+    "get_noise_hidden": "get_noise", "get_noise_device": "get_noise",
+    "get_discriminator_block_layers_hidden": "get_discriminator_block_layers",
+    "Discriminator_structure_hidden": "Discriminator_structure",
+    "get_disc_loss_value_hidden": "get_disc_loss_value", "get_disc_loss_device": "get_disc_loss_value",
+    "get_gen_loss_fresh_noise": "get_gen_loss_value", "get_gen_loss_value_hidden": "get_gen_loss_value",
+    "get_gen_loss_device": "get_gen_loss_value",
+    "update_generator_isolation_hidden": "update_generator_isolation",
+    "update_generator_device": "update_generator_isolation",
+}

@@ -142,6 +142,13 @@ def grade_assignment(assignment: Assignment, path: Path, visibility: str = "all"
         result.checks.append(CheckResult(check.name, check.group, check.title, score,
                                          check.points, verdict.message, check.visibility))
     not_charged_twice(checks, result.checks)
+    credit_only_for_working_code(checks, result.checks)
+    if program.kind == "notebook":
+        reads = globals_left_behind(program, run.steps)
+        result.notes += reads.values()
+        for check, r in zip(checks, result.checks, strict=True):
+            if check.group in reads and not r.passed:
+                r.message = f"{r.message} ({reads[check.group]})"
     result.seconds = run.seconds
     return result
 
@@ -162,6 +169,93 @@ def not_charged_twice(checks: list[Check], results: list[CheckResult]) -> None:
                      f"above), so not charged again: this check runs your {names} as written. "
                      f"Once {names} pass{'' if len(blockers) > 1 else 'es'}, this is what it "
                      f"says: {r.message}")
+
+
+def credit_only_for_working_code(checks: list[Check], results: list[CheckResult]) -> None:
+    """A secondary check (``Check.needs``: device, hidden variant, freshness, mode) earns its
+    points only while the main check of its function passes: code that does not work earns
+    nothing for running on ``meta`` or for drawing fresh noise. A main check credited by
+    :func:`not_charged_twice` counts as passed. The gated check says which check it waits for."""
+    by_name = {r.name: (c, r) for c, r in zip(checks, results, strict=True)}
+    for check, r in zip(checks, results, strict=True):
+        if not check.needs or check.needs not in by_name:  # (a self-check without the main one)
+            continue
+        main, main_result = by_name[check.needs]
+        if main_result.passed:
+            continue
+        waits = (f"waits for `{main.name}` ({main.title}), which fails: this check gives points "
+                 f"only once {check.group} passes it")
+        if r.passed:
+            r.message = (f"This check {waits}. `{main.name}` says: {main_result.message} Once it "
+                         "passes, this check passes too.")
+        else:
+            r.message = f"{r.message} (This check also {waits}.)"
+        r.score = 0.0
+
+
+def globals_left_behind(program, steps: dict) -> dict[str, str]:
+    """Graded functions that read, at call time, a global that only the student's other cells
+    set (``return gen_loss`` in a template whose body was never written, with ``gen_loss =
+    False`` left by a training cell): group -> a sentence that says so, naming the cell and
+    whether it failed or timed out. The grader calls the student's definition; what such a
+    global holds is not that function's work."""
+    import ast
+
+    from autograder.grading.cells import parse_python
+
+    def source_of(n: int) -> str:
+        prefix = f"{protocol.CELL}{n}:"
+        return "\n".join(c["source"] for c in program.cells if c["step"].startswith(prefix))
+
+    graded = {m["student_cell"]: m for m in program.matching
+              if m["how"] != "missing" and isinstance(m.get("student_cell"), int)}
+    setters: dict[str, tuple[str, bool]] = {}  # name -> (label of a failed other cell, True)
+    defined: set[str] = set()
+    for c in program.cells:
+        try:
+            tree = parse_python(c["source"])
+        except (SyntaxError, ValueError):
+            continue
+        names = {t.id for node in tree.body for t in ast.walk(node)
+                 if isinstance(t, ast.Name) and isinstance(t.ctx, ast.Store)
+                 and not isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
+        names |= {n.name for n in tree.body
+                  if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
+        names |= {(a.asname or a.name).split(".")[0] for n in tree.body
+                  if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+        cell = c["step"][len(protocol.CELL):].split(":")[0]
+        if c.get("origin") != protocol.STUDENT or not cell.isdigit():
+            continue
+        if int(cell) in graded:
+            defined |= names
+            continue
+        failed = any(isinstance(steps.get(o["step"]), dict) and "error" in steps[o["step"]]
+                     for o in program.cells if o["step"].startswith(f"{protocol.CELL}{cell}:"))
+        if failed:  # a cell that stopped half-way: what it set is not the graded work
+            for name in names:
+                setters.setdefault(name, (str(c.get("label")), failed))
+    out: dict[str, str] = {}
+    for n, m in graded.items():
+        try:
+            tree = parse_python(source_of(n))
+        except (SyntaxError, ValueError):
+            continue
+        for fn in (f for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   and f.name in m["names"]):
+            local = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+            local |= {t.id for t in ast.walk(fn) if isinstance(t, ast.Name)
+                      and isinstance(t.ctx, (ast.Store, ast.Del))}
+            read = sorted({t.id for t in ast.walk(fn) if isinstance(t, ast.Name)
+                           and isinstance(t.ctx, ast.Load) and t.id not in local
+                           and t.id in setters and t.id not in defined})
+            if read:
+                label, _ = setters[read[0]]
+                out.setdefault(m["cell"], f"`{fn.name}` reads the global `{read[0]}`, which "
+                               f"it never sets itself: {label}, a cell that failed or ran out "
+                               f"of time while grading, set it, so "
+                               f"`{fn.name}` returns or uses whatever that cell left there, "
+                               f"not its own work. Compute `{read[0]}` inside `{fn.name}`.")
+    return out
 
 
 def _matched_cell(matching: list[dict], name) -> str | None:

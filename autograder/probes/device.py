@@ -258,7 +258,8 @@ def observe_on_meta(fn, *args, student_files: tuple[str, ...] = ("<",), **kwargs
     finally:
         _CURRENT = None
     returned = [t.device.type for t in _tensors(out)]
-    report.update(ok=True, returned=returned, reads=tracker.reads, cpu_inputs=tracker.cpu_inputs)
+    report.update(ok=True, returned=returned, returned_kind=kind_of(out), reads=tracker.reads,
+                  cpu_inputs=tracker.cpu_inputs)
     for t in _tensors(out):
         if t.device.type != META:
             report.update(ok=False, culprit=tracker.origin_of(t) or {"call": "a CPU tensor"},
@@ -266,6 +267,18 @@ def observe_on_meta(fn, *args, student_files: tuple[str, ...] = ("<",), **kwargs
             break
     report["result"] = out  # popped by the caller: it may want to inspect the output further
     return report
+
+
+def kind_of(value) -> str:
+    """What a function returned, for feedback: "None", "False", "a float", "a tensor",
+    "a tuple", "a _Fake" (never the object's own repr: it is the student's code)."""
+    if value is None or type(value) is bool:
+        return repr(value)
+    if isinstance(value, _Tensor):
+        return "a tensor"
+    if type(value) in (int, float):
+        return "a float"
+    return f"a {type(value).__name__[:40]}"
 
 
 def noise_on_cpu_text(report) -> str:
@@ -328,14 +341,39 @@ def judge_on_meta(report, function: str, device_hint: str) -> Verdict:
                    f"fails with \"Expected all tensors to be on the same device\". {device_hint}")
 
 
+# What a device check asks its function to return (``judge_meta_run``'s ``returns``).
+RETURNS = {"tensor": "a tensor (or tensors) on the device it was given",
+           "float": "a Python float (loss.item())"}
+
+
+def returned_problem(obs, function: str, returns: str | None) -> str | None:
+    """A device check passes only for a function that returns what it should: "``function``
+    returned None: ..." when it returned None, a bool or another object."""
+    kind = obs.get("returned_kind") if isinstance(obs, dict) else None
+    if returns is None or obs.get("unsupported") or not isinstance(kind, str):
+        return None
+    if returns == "tensor" and obs.get("returned"):
+        return None
+    if returns == "float" and kind == "a float":
+        return None
+    return (f"{function} returned {kind[:60]}: on the device 'meta' (the grader's stand-in for a "
+            f"GPU) it ran without a device error, but a device check gives points only to code "
+            f"that works, and {function} should return {RETURNS[returns]}.")
+
+
 def judge_meta_run(obs, function: str, hint: str, noise_where: str, noise_hint: str,
-                   what: str = "noise", key: str = "noise_devices", note: str = "") -> Verdict:
-    """:func:`judge_on_meta`, then: the grader's stand-in generator got its input on ``meta``.
+                   what: str = "noise", key: str = "noise_devices", note: str = "",
+                   returns: str | None = None) -> Verdict:
+    """:func:`judge_on_meta`, then: the grader's stand-in generator got its input on ``meta``,
+    and the function returned what it should (``returns``: "tensor", "float" or None, see
+    :func:`returned_problem`).
 
     The message for CPU noise reads "``function`` gave the generator ``what`` on the CPU (made
     by ...) although ``noise_where````noise_hint``"; ``note`` ends every failing message.
     """
     verdict = judge_on_meta(obs, function, hint)
+    if verdict.passed and (problem := returned_problem(obs, function, returns)):
+        return Verdict(False, problem + note)
     if not verdict.passed:
         return Verdict(False, verdict.message + note) if note else verdict
     if any(d != META for d in obs.get(key) or []):

@@ -55,7 +55,7 @@ from autograder.checks import (
 from autograder.grading.feedback import raised
 from autograder.probes import alternating
 from autograder.probes import device as meta
-from autograder.probes.isolation import judge_own_step
+from autograder.probes.isolation import judge_score_gradients, judge_own_step
 from autograder.probes.loss import bce, explain
 from autograder.probes.networks import LinearDiscriminator
 from autograder.probes.noise import freshness
@@ -473,7 +473,7 @@ def judge_detach(obs: dict, p: dict) -> Verdict:
                        "generated_images = generator(noise).detach(), so that disc_loss."
                        "backward() stops at the images and only the discriminator gets "
                        "gradients.")
-    return Verdict(True)
+    return judge_score_gradients(obs, "discriminator loss")
 
 
 UPDATE_WORDS = {
@@ -564,7 +564,8 @@ DEVICE_HINTS = {
 def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
     return meta.judge_meta_run(obs, fn, DEVICE_HINTS[fn], "the networks are on the device 'meta' "
-                               "(the grader's stand-in for a GPU). ", DEVICE_HINTS[fn])
+                               "(the grader's stand-in for a GPU). ", DEVICE_HINTS[fn],
+                               returns="float")
 
 
 # --- a short training run with the student's own networks --------------------------------
@@ -685,3 +686,17 @@ CHECKS: list[Check] = [
           "generator_step: works on the device it is given (checked on `meta`)", 1.0,
           observe_device, judge_device, _step(GS, 18, 4, 6)),
 ]
+
+# Credit only for code that works (checks.gate): secondary check -> the main check of its function.
+GATED = {
+    "MNISTDiscriminator_dropout": "MNISTDiscriminator_forward",
+    "MNISTDiscriminator_hidden": "MNISTDiscriminator_layers",
+    "MNISTGenerator_dropout": "MNISTGenerator_output",
+    "MNISTGenerator_hidden": "MNISTGenerator_layers",
+    "discriminator_step_repeated": "discriminator_step_loss",
+    "discriminator_step_hidden": "discriminator_step_loss",
+    "discriminator_step_device": "discriminator_step_loss",
+    "generator_step_repeated": "generator_step_loss",
+    "generator_step_hidden": "generator_step_loss",
+    "generator_step_device": "generator_step_loss",
+}

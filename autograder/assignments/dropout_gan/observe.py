@@ -17,7 +17,7 @@ from autograder.checks import changed
 from autograder.child.errors import describe_error
 from autograder.probes import alternating
 from autograder.probes import device as meta
-from autograder.probes.isolation import StepWatch
+from autograder.probes.isolation import ScoreGradients, StepWatch
 from autograder.probes.loss import returned_kind
 from autograder.probes.networks import LinearDiscriminator, NoiseRecordingGenerator, real_images
 
@@ -140,12 +140,16 @@ def _call_step(ns: dict, p: dict, device: str) -> dict:
     watch = StepWatch(gen, disc, own)
     globals_before = _global_networks(ns) if device == "cpu" else {}
     ob.seed_all(p["seed"])
+    scores = None
     if fn == "discriminator_step":
         images = real_batch(p["n"], p["seed"]).to(device)
+        scores = ScoreGradients(disc, images)  # the gradient each term sends to D's scores
         loss = step(gen, disc, images, opt, nn.BCEWithLogitsLoss(), p["latent_dim"])
     else:
         loss = step(gen, disc, p["n"], opt, nn.BCEWithLogitsLoss(), p["latent_dim"], device)
     report = watch.report()
+    if scores is not None:
+        report["score_grads"] = scores.report()
     return {"loss": ob.scalar(loss, f"{fn}'s result"), "returned": returned_kind(loss), **report,
             "noise": gen.noise,
             "globals_changed": {k: changed(v, ob.snapshot(ns[k])) != []

@@ -18,7 +18,7 @@ from autograder.assignments.gan_project.files import (
 )
 from autograder.checks import Check, ObservationError, Verdict, close, first_failure, fmt, number, with_gradient
 from autograder.probes import device as meta
-from autograder.probes.isolation import judge_detached_loss
+from autograder.probes.isolation import ScoreGradients, judge_detached_loss
 from autograder.probes.loss import bce, explain
 from autograder.probes.networks import ConstantGenerator, LinearDiscriminator, real_images
 from autograder.probes.noise import fingerprint, freshness
@@ -53,6 +53,7 @@ def _logging_summary(value) -> dict:
 
 def observe_step(ns: dict, p: dict) -> dict:
     gen, disc, real = _loss_stubs(p)
+    scores = ScoreGradients(disc, real)  # the gradient each term sends to D's scores
     file, model = stub_gan(ns, p["z_dim"], gen, disc)
     model.train()
     ob.seed_all(p["seed"])
@@ -67,6 +68,8 @@ def observe_step(ns: dict, p: dict) -> dict:
         loss.backward()
         report["gen_grads"] = ob.grad_norms(gen)
         report["disc_grads"] = ob.grad_norms(disc)
+        if p["method"] == "discriminator_step":
+            report["score_grads"] = scores.report()
     return report
 
 
@@ -294,7 +297,7 @@ def judge_device(obs: dict, p: dict) -> Verdict:
     method = p["method"]
     return meta.judge_meta_run(obs, method, DEVICE_HINTS[method], "the model is on the device 'meta' "
                                "(the grader's stand-in for a GPU). ", DEVICE_HINTS[method], what="z",
-                               key="z_devices", note=graded_note(obs))
+                               key="z_devices", note=graded_note(obs), returns="tensor")
 
 
 def _device_check(method: str, seed: int) -> Check:

@@ -626,3 +626,14 @@ CHECKS: list[Check] = [
     Check("train_device", "train", "train: works on the device it is given (checked on `meta`)",
           1.0, observe_device, judge_device, {"seed": 13, "n_images": 150, "lr": 0.001}),
 ]
+
+# Credit only for code that works (checks.gate): secondary check -> the main check it repeats
+# (hidden variants), or the one that says train's losses are right (device, freshness).
+GATED = {
+    "train_generator_fresh_fakes": "train_loss_values",
+    "train_discriminator_labels_hidden": "train_discriminator_labels",
+    "train_generator_targets_hidden": "train_generator_targets",
+    "train_loss_values_hidden": "train_loss_values",
+    "train_updates_hidden": "train_step_isolation",
+    "train_device": "train_loss_values",
+}

@@ -59,7 +59,7 @@ from autograder.checks import (
 from autograder.grading.feedback import raised
 from autograder.probes import alternating, structure
 from autograder.probes import device as meta
-from autograder.probes.isolation import judge_own_step
+from autograder.probes.isolation import judge_own_step, judge_score_gradients
 from autograder.probes.loss import explain
 
 NOTEBOOK = "training_a_gan.ipynb"
@@ -266,7 +266,8 @@ DEVICE_HINTS = {
 def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
     return meta.judge_meta_run(obs, fn, DEVICE_HINTS[fn], "the generator is on the device 'meta' "
-                               "(the grader's stand-in for a GPU): ", DEVICE_HINTS["make_real_and_fake"])
+                               "(the grader's stand-in for a GPU): ", DEVICE_HINTS["make_real_and_fake"],
+                               returns="tensor" if fn == "make_real_and_fake" else "float")
 
 
 # --- train_discriminator / train_generator ----------------------------------------------
@@ -483,7 +484,7 @@ def judge_detach(obs: dict, p: dict) -> Verdict:
                        "generator: did you forget .detach() on the mixed batch X? Only the "
                        "discriminator learns in this step; X = X.detach() before "
                        "discriminator(X).")
-    return Verdict(True)
+    return judge_score_gradients(obs, "train_discriminator's loss")
 
 judge_discriminator_hidden = all_of("judge_discriminator_hidden", judge_discriminator_loss, judge_updates, judge_detach)
 judge_generator_hidden = all_of("judge_generator_hidden", judge_generator_loss, judge_updates)
@@ -611,3 +612,15 @@ CHECKS: list[Check] = [
           1.0, observe_train_step, judge_generator_hidden, _step("train_generator", 14, 7), HIDDEN),
     _device_check("train_generator", 17, 5),
 ]
+
+# Credit only for code that works (checks.gate): secondary check -> the main check of its function.
+GATED = {
+    "make_generator_structure_hidden": "make_generator_structure",
+    "make_discriminator_structure_hidden": "make_discriminator_structure",
+    "make_real_and_fake_hidden": "make_real_and_fake_batch",
+    "make_real_and_fake_device": "make_real_and_fake_batch",
+    "train_discriminator_hidden": "train_discriminator_loss",
+    "train_discriminator_device": "train_discriminator_loss",
+    "train_generator_hidden": "train_generator_loss",
+    "train_generator_device": "train_generator_loss",
+}

@@ -17,7 +17,7 @@ from autograder.child import observe as ob
 from autograder.child.errors import describe_error
 from autograder.probes import alternating, networks, structure
 from autograder.probes import device as meta
-from autograder.probes.isolation import StepWatch
+from autograder.probes.isolation import ScoreGradients, StepWatch
 from autograder.probes.loss import returned_kind
 from autograder.probes.networks import LinearDiscriminator, real_images
 from autograder.probes.standins import StandInExpired
@@ -213,11 +213,13 @@ def observe_train_step(ns: dict, p: dict) -> dict:
     own = disc if p["function"] == "train_discriminator" else gen
     opt = torch.optim.SGD(own.parameters(), lr=0.1)
     watch = StepWatch(gen, disc, own)
+    scores = ScoreGradients(disc, real_batch(p["n"], p["seed"]))  # the gradient each term sends
     ob.seed_all(p["seed"])
     with StandIns(ns, p["seed"], shuffle=True) as s:
         loss = step(p["n"], opt, gen, disc)
     return {"loss": ob.scalar(loss, f"{p['function']}'s result"), "returned": returned_kind(loss),
-            **watch.report(), "disc_inputs": disc.inputs, "batch_calls": s.batch_calls}
+            **watch.report(), "disc_inputs": disc.inputs, "batch_calls": s.batch_calls,
+            "score_grads": scores.report()}
 
 
 def observe_clamp(ns: dict, p: dict) -> dict:
