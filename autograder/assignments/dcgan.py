@@ -26,14 +26,12 @@ STD = 0.02                                   # the DCGAN paper's N(0, 0.02)
 
 def _make_gen_block(i, o, kernel_size=3, stride=2, final_layer=False):
     conv = nn.ConvTranspose2d(i, o, kernel_size, stride)
-    return nn.Sequential(conv, nn.Tanh()) if final_layer else nn.Sequential(
-        conv, nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+    return nn.Sequential(conv, nn.Tanh() if final_layer else nn.Sequential(nn.BatchNorm2d(o), nn.ReLU()))
 
 
 def _make_disc_block(i, o, kernel_size=4, stride=2, final_layer=False):
     conv = nn.Conv2d(i, o, kernel_size, stride)
-    return nn.Sequential(conv) if final_layer else nn.Sequential(
-        conv, nn.BatchNorm2d(o), nn.LeakyReLU(0.2, inplace=True))
+    return nn.Sequential(conv, *([] if final_layer else [nn.BatchNorm2d(o), nn.LeakyReLU(0.2)]))
 
 
 STAND_INS = {**fg.STAND_INS, "make_gen_block": _make_gen_block, "make_disc_block": _make_disc_block}
@@ -59,8 +57,7 @@ BLOCKS = {  # function -> (convolution, {final_layer: formula}, words for other 
         "bn+leaky_default": "its LeakyReLU has the default slope 0.01: write nn.LeakyReLU(0.2)",
         "no_bn+sigmoid": "it ends with a sigmoid: the last block returns logits (the convolution "
                          "alone), nn.BCEWithLogitsLoss applies the sigmoid itself",
-        "leaky+bn": "the BatchNorm2d comes after the LeakyReLU: the order is Conv2d, BatchNorm2d, "
-                    "LeakyReLU(0.2)",
+        "leaky+bn": "the BatchNorm2d comes after the LeakyReLU: the order is Conv2d, BatchNorm2d, LeakyReLU(0.2)",
         "bn+relu": "its activation is a ReLU: the discriminator's blocks use nn.LeakyReLU(0.2)",
         "bn+none": "the last block has a BatchNorm2d: only the convolution"}),
 }
@@ -69,9 +66,8 @@ BLOCKS = {  # function -> (convolution, {final_layer: formula}, words for other 
 def observe_block(ns: dict, p: dict) -> dict:
     ob.seed_all(p["seed"])
     x = torch.randn(8, p["in"], p["side"], p["side"])                       # (8, in, H, H)
-    return convnets.observe_block(ob.need(ns, p["function"]), (p["in"], p["out"]),
-                                  {"kernel_size": p["kernel"], "stride": p["stride"],
-                                   "final_layer": p["final"]}, x)
+    return convnets.observe_block(ob.need(ns, p["function"]), (p["in"], p["out"]), {
+        "kernel_size": p["kernel"], "stride": p["stride"], "final_layer": p["final"]}, x)
 
 
 def judge_block(obs: dict, p: dict) -> Verdict:
@@ -79,8 +75,7 @@ def judge_block(obs: dict, p: dict) -> Verdict:
     k, s = p["kernel"], p["stride"]
     call = (f"{p['function']}({p['in']}, {p['out']}, kernel_size={k}, stride={s}, "
             f"final_layer={p['final']})")
-    conv = {"type": kind, "in": p["in"], "out": p["out"], "kernel": [k, k], "stride": [s, s],
-            "padding": [0, 0]}
+    conv = {"type": kind, "in": p["in"], "out": p["out"], "kernel": [k, k], "stride": [s, s], "padding": [0, 0]}
     return convnets.judge_block(obs, call, conv, formulas[p["final"]], hints)
 
 
@@ -89,16 +84,15 @@ def _block_checks(function: str, visible: dict, final: dict, hidden: dict) -> li
     args = [(f"{function}_layers", title, visible, "visible"),
             (f"{function}_final", f"{function}(..., final_layer=True)", final, "visible"),
             (f"{function}_layers_hidden", title + " (other sizes)", hidden, HIDDEN)]
-    return [Check(name, function, t, 1.0, observe_block, judge_block,
-                  {"function": function, **params}, visibility) for name, t, params, visibility in args]
+    return [Check(name, function, t, 1.0, observe_block, judge_block, {"function": function, **params},
+                  visibility) for name, t, params, visibility in args]
 
 
 # --- networks: the shape after each block, the output's end, BatchNorm in train() mode -------
 
 def observe_network(ns: dict, p: dict) -> dict:
-    cls = ob.need(ns, p["class"])
     ob.seed_all(p["seed"])
-    net = cls(**p["kwargs"])
+    net = ob.need(ns, p["class"])(**p["kwargs"])
     x = torch.randn(p["n"], *p["input"]) * p["scale"]
     net.train()
     before = fg._buffers(net)
@@ -129,14 +123,11 @@ def judge_network(obs: dict, p: dict) -> Verdict:
     name, k, n = p["class"], p["kwargs"], p["n"]
     call = f"{name}({', '.join(f'{a}={v}' for a, v in k.items())})"
     shapes, calls = network_layout(p)
-    if name == "Generator":
-        verdict = convnets.judge_trace(obs, call, shapes, calls, "tanh", "its last block is "
-                                       "make_gen_block(..., final_layer=True): pixels tanh(x) in (-1, 1).")
-        want = (n, k["im_chan"], 28, 28)
-    else:
-        verdict = convnets.judge_trace(obs, call, shapes, calls, "none", "the last block is the "
-                                       "convolution alone (final_layer=True): logits, no sigmoid.")
-        want = (n, 1)
+    g = name == "Generator"
+    want = (n, k["im_chan"], 28, 28) if g else (n, 1)
+    verdict = convnets.judge_trace(obs, call, shapes, calls, "tanh" if g else "none", (
+        "its last block is make_gen_block(..., final_layer=True): pixels tanh(x) in (-1, 1)." if g
+        else "the last block is the convolution alone (final_layer=True): logits, no sigmoid."))
     if verdict:
         return verdict
     if shape(obs["output"]) != want:
@@ -213,13 +204,13 @@ def judge_models(obs: dict, p: dict) -> Verdict:
 
 def observe_training(ns: dict, p: dict) -> dict:
     gen_cls, disc_cls = ob.need(ns, "Generator"), ob.need(ns, "Discriminator")
-    update_discriminator, update_generator = (ob.need(ns, "update_discriminator"),
-                                              ob.need(ns, "update_generator"))
+    update_discriminator, update_generator = (ob.need(ns, f) for f in ("update_discriminator",
+                                                                     "update_generator"))
     ob.seed_all(p["seed"])
     z, n = p["z_dim"], p["n"]
     gen, disc = gen_cls(z, 1, p["hidden"]), disc_cls(1, p["hidden"])
-    gen_opt = torch.optim.Adam(gen.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    disc_opt = torch.optim.Adam(disc.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    gen_opt, disc_opt = (torch.optim.Adam(net.parameters(), lr=2e-4, betas=(0.5, 0.999))
+                         for net in (gen, disc))
     criterion = nn.BCEWithLogitsLoss()
 
     def record(d_loss, g_loss, disc_step: dict, gen_step: dict) -> dict:
@@ -227,9 +218,8 @@ def observe_training(ns: dict, p: dict) -> dict:
                 "g_loss": ob.scalar(g_loss, "update_generator's result"),
                 "disc_step": disc_step, "gen_step": gen_step}
 
-    def real(i: int) -> torch.Tensor:
-        return real_images(n, 784, p["seed"] + i, -1.0, 1.0, (1, 28, 28))   # (n, 1, 28, 28)
-
+    def real(i: int) -> torch.Tensor:                                     # (n, 1, 28, 28)
+        return real_images(n, 784, p["seed"] + i, -1.0, 1.0, (1, 28, 28))
     return {"steps": alternating.alternate(
         gen, disc, p["steps"],
         lambda i: update_discriminator(gen, disc, disc_opt, criterion, real(i), n, z, "cpu"),
@@ -298,3 +288,12 @@ CHECKS: list[Check] = [
           fg._update_generator, fg.judge_update_generator, _loss(17, 7, 9), HIDDEN),
     fg._device_check("update_generator", 21),
 ]
+
+# Credit only for code that works (checks.gate): secondary check -> the main check of its function.
+GATED = {f"{main}_hidden": main for main in (
+    "make_gen_block_layers", "Generator_structure", "get_noise", "make_disc_block_layers",
+    "Discriminator_structure", "weights_init_statistics", "get_disc_loss_value", "get_gen_loss_value")}
+GATED.update(get_noise_device="get_noise", get_disc_loss_device="get_disc_loss_value",
+             get_gen_loss_fresh_noise="get_gen_loss_value", get_gen_loss_device="get_gen_loss_value",
+             **dict.fromkeys(("update_generator_isolation_hidden", "update_generator_device"),
+                             "update_generator_isolation"))
