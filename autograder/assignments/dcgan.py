@@ -190,8 +190,8 @@ def observe_models(ns: dict, p: dict) -> dict:
 
 
 def judge_models(obs: dict, p: dict) -> Verdict:
-    for net, name in (("gen", "generator"), ("disc", "discriminator")):
-        problem = init.init_problem(obs.get(net), INIT_TABLE)
+    for net, name, conv in (("gen", "generator", "ConvTranspose2d"), ("disc", "discriminator", "Conv2d")):
+        problem = init.init_problem(obs.get(net), INIT_TABLE, (conv, "BatchNorm2d"))
         if problem:
             return Verdict(False, f"The notebook's {net} (the {name}) is not initialised with "
                            f"weights_init: {problem}. Apply it to both networks in the models "

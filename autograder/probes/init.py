@@ -94,11 +94,16 @@ def normal_problem(stats: dict, what: str, means: tuple[float, ...], std: float)
             f"and standard deviation {std:g}")
 
 
-def init_problem(stats, table: list[tuple[str, str, tuple[float, ...], float, str]]) -> str | None:
+def init_problem(stats, table: list[tuple[str, str, tuple[float, ...], float, str]],
+                 required: tuple[str, ...] = ()) -> str | None:
     """The first problem of ``table``'s rows ``(layer type, "weight" or "bias", means, std,
-    words)`` in ``stats`` (a :func:`statistics` report); ``"bias"`` rows ask for biases of 0."""
+    words)`` in ``stats`` (a :func:`statistics` report); ``"bias"`` rows ask for biases of 0.
+    A row whose layer type the network lacks is skipped, unless that type is ``required``."""
     if not isinstance(stats, dict):
         raise ObservationError("init statistics missing")
+    for kind in required:
+        if not isinstance(stats.get(kind), dict):
+            return f"it has no {kind} layer with weights"
     for kind, part, means, std, words in table:
         entry = stats.get(kind)
         if not isinstance(entry, dict):
