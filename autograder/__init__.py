@@ -27,4 +27,4 @@ guards), :mod:`autograder.checks` (what a check is, the contract both halves imp
 :mod:`autograder.selfcheck`). The layers, bottom to top: docs/grading.md, "How a grading flows".
 """
 
-ASSIGNMENTS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project")
+ASSIGNMENTS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project", "dcgan")

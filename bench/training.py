@@ -52,7 +52,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 from gan_course import evaluate as ev  # noqa: E402
 
-NOTEBOOKS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan")
+NOTEBOOKS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "dcgan")
 EVAL_SAMPLES = 5000
 
 
@@ -485,6 +485,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
 
     seed_rate = None
+    if args.seed_loop and args.assignment not in (*SEED_LOOPS, "gan_project"):
+        parser.error(f"{args.assignment} has no seed loop (it was written for the course)")
     if args.seed_loop:
         if args.assignment == "gan_project":
             seed_rate = seed_loop_gan_project(args.seed_seconds, args.trainer)

@@ -182,7 +182,7 @@ def test_markdown_feedback_shows_comparisons_as_written():
     assert "&gt;" not in page and "&amp;" not in page
 
 
-NOTEBOOK_IDS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan"]
+NOTEBOOK_IDS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "dcgan"]
 
 
 @pytest.mark.parametrize("assignment", NOTEBOOK_IDS)
@@ -224,7 +224,7 @@ def test_gan_project_data_workers_follow_the_cores(monkeypatch):
 
 
 @pytest.mark.parametrize("assignment", ["first_gan", "gan_tutorial", "training_a_gan",
-                                        "dropout_gan", "gan_project"])
+                                        "dropout_gan", "gan_project", "dcgan"])
 def test_every_assignment_has_a_student_readme(assignment):
     from autograder.paths import release_dir, solution_dir
 

@@ -21,7 +21,7 @@ import torch
 from helpers import Mistake, assert_fails_as_named, grade_mistake
 
 CASES = {a: importlib.import_module(f"test_{a}")
-         for a in ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project")}
+         for a in ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project", "dcgan")}
 
 
 def _grade(assignment: str, mistake: Mistake, tmp_path):
@@ -121,3 +121,7 @@ class TestDropoutGan(Contract, GpuMistakes):
 
 class TestGanProject(Contract):
     assignment = "gan_project"
+
+
+class TestDcgan(Contract):
+    assignment = "dcgan"

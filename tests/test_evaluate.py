@@ -28,8 +28,8 @@ from gan_course import classifier
 from gan_course import evaluate as ev
 
 A = "gan_project"
-ASSIGNMENTS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project"]
-NOTEBOOKS = ASSIGNMENTS[:-1]
+ASSIGNMENTS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project", "dcgan"]
+NOTEBOOKS = [a for a in ASSIGNMENTS if a != "gan_project"]
 REAL_MNIST = os.environ.get("GAN_COURSE_DATA")
 REFERENCE_CHECKPOINT = solution_dir(A) / "checkpoint.pt"
 TWO_MB = 2 * 2**20
@@ -127,7 +127,7 @@ def test_every_assignments_generator_plugs_in_as_it_is(assignment, monkeypatch, 
     generator = reference_generator(assignment, monkeypatch)
     generator.train()
     expected_noise = {"first_gan": 64, "gan_tutorial": 100, "training_a_gan": 100, "dropout_gan": 100,
-                      "gan_project": 32}[assignment]
+                      "gan_project": 32, "dcgan": 64}[assignment]
     assert ev.noise_size(generator) == expected_noise
     expected_range = (0.0, 1.0) if assignment in ("first_gan", "gan_tutorial") else (-1.0, 1.0)
     assert ev.output_range(generator) == expected_range

@@ -19,7 +19,7 @@ from autograder.checks import Assignment
 from autograder.grading.grade import grade
 from autograder.paths import solution_dir
 
-NOTEBOOKS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan"]
+NOTEBOOKS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "dcgan"]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -30,6 +30,16 @@ QUICK = {
         lambda ns: (ns["cur_step"] == 3 and ns["error"] is False
                     and len(ns["generator_losses"]) == 3),
     ),
+    "dcgan": (
+        "dcgan.ipynb",
+        {"settings": [('n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS',
+                       "n_epochs = 1"),
+                      ('display_step = len(dataloader) if device.type == "cuda" else 100',
+                       "display_step = 2")],
+         "evaluate": [("evaluate(gen)", "evaluate(gen, n=200)")]},
+        lambda ns: (ns["cur_step"] == 3 and ns["error"] is False
+                    and len(ns["generator_losses"]) == 3),
+    ),
 }
 
 

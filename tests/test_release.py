@@ -91,7 +91,7 @@ def test_strip_python_keeps_indentation_and_rejects_unbalanced_markers():
 
 
 @pytest.mark.parametrize("assignment", ["first_gan", "gan_tutorial", "training_a_gan",
-                                        "dropout_gan", "gan_project"])
+                                        "dropout_gan", "gan_project", "dcgan"])
 def test_student_readme_points_match_the_checks(assignment):
     """Each `| `part` | visible | hidden | total |` row of the student README is the grader's."""
     groups: dict[str, list[float]] = {}

@@ -4,7 +4,8 @@ A release solution cell takes, in this order:
 
 1. the student's code cell with the same nbgrader ``grade_id``, when exactly one has it;
 2. otherwise (no such cell, the id twice, or the cell became Markdown) the student's last code
-   cell that defines the same top-level names, as when the notebook runs top to bottom;
+   cell that defines the same top-level names (a cell that defines no function or class: that
+   assigns them), as when the notebook runs top to bottom;
 3. otherwise nothing: its names are graded as missing ("your notebook defines no `get_noise`").
 
 The program keeps the student's code cells in the student's order, each top-level statement as
@@ -40,8 +41,14 @@ def release_cells(release: dict) -> list[ReleaseCell]:
         kind = ("test" if nb.get("grade") and not nb.get("solution")
                 else "solution" if nb.get("solution") else "provided")
         out.append(ReleaseCell(len(out), str(nb.get("grade_id")), kind, cell["source"],
-                               frozenset(defined_names(cell["source"]))))
+                               frozenset(defined_names(cell["source"]) or assigned_names(cell["source"]))))
     return out
+
+
+def assigned_names(source: str) -> set[str]:
+    """The top-level names a cell assigns: what finds a solution cell that defines no function or
+    class (dcgan's ``models``: ``gen = gen.apply(weights_init)``)."""
+    return set().union(*(s.assigns for s in statements(source)))
 
 
 def match_cells(release: dict, student: dict, program) -> None:
@@ -85,8 +92,9 @@ def match_cells(release: dict, student: dict, program) -> None:
             found[r.gid] = by_id[0]
             program.matching.append(dict(entry, how="id", student_cell=by_id[0]))
             continue
+        by_def = bool(defined_names(r.source))
         definers = [n for n, _ in code if role[n][0] in ("solution", "extra")
-                    and r.names & set().union(*(s.defines for s in parsed[n]))]
+                    and r.names & set().union(*(s.defines if by_def else s.assigns for s in parsed[n]))]
         why = _why_not_by_id(r.gid, ids, other_ids)
         if definers and why.startswith("no cell"):
             found[r.gid] = definers[-1]

@@ -16,4 +16,8 @@ data) and a judge half (runs in the grader, with the assignment's words):
 * :mod:`~autograder.probes.standins`: call a function with the grader's own versions of the
   course functions it uses, so one mistake costs one function's points.
 * :mod:`~autograder.probes.networks`: the grader's known stand-in networks and inputs.
+* :mod:`~autograder.probes.convnets`: what a convolutional block computes after its convolution
+  (candidate formulas), and a network's shape after each convolution (forward hooks).
+* :mod:`~autograder.probes.init`: the statistics of a network's weights after an init function
+  (normal with a given mean and std, biases 0).
 """

@@ -60,6 +60,7 @@ RECIPES: dict[str, Recipe] = {
                              'torch.save(generator.state_dict(), "generator.pt")'),
     "dropout_gan": Recipe(("generator.pt",), "MNISTGenerator(latent_dim)",
                           'torch.save(generator.state_dict(), "generator.pt")'),
+    "dcgan": Recipe(("generator.pt",), "Generator(z_dim)", 'torch.save(gen.state_dict(), "generator.pt")'),
     "gan_project": Recipe(("checkpoint.pt", "GAN_logs/checkpoint.pt"), "models.GeneratorMLP",
                           "python train_torch.py (it writes GAN_logs/checkpoint.pt)"),
 }
