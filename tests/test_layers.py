@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("contract", ("autograder", "autograder.protocol", "autograder.paths", "autograder.checks",
                   "autograder.safe_start")),
     ("child helpers", ("autograder.child", "autograder.child.observe", "autograder.child.errors",
+                       "autograder.child.encode",
                        "autograder.child.jail")),
     ("probes", ("autograder.probes", "autograder.probes.*")),
     ("assignments", ("autograder.assignments.*",)),

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import gc
 import importlib
 import json
 import linecache
@@ -160,8 +161,12 @@ def load_observers(assignment: str) -> dict:
 
     checks = load_checks(assignment) + tool_checks(assignment)  # tools: `evaluate`'s observers
     observers = {c.name: c.observe for c in checks}
-    for check in checks:
-        object.__setattr__(check, "params", {})  # frozen dataclass: no parameters left here
+    # Every Check object this process holds, not only those loaded: an assignment module keeps
+    # its CHECKS as written, before checks.gate() copied the gated ones (frozen dataclass).
+    from autograder.checks import Check
+
+    for check in [*checks, *(o for o in gc.get_objects() if type(o) is Check)]:
+        object.__setattr__(check, "params", {})  # no parameters left here
     # The grader's modules as they are now: restore() puts them back before each observation.
     for name, module in list(sys.modules.items()):
         if name.split(".")[0] in ("autograder", "gan_course") and module is not None:

@@ -96,6 +96,10 @@ class PinnedDiscriminator(RecordingDiscriminator):
         z = self.linear(x.reshape(x.shape[0], -1))                               # (n, 1)
         return torch.sigmoid(z - z.detach() + self.logit)                        # (n, 1)
 
+    @classmethod
+    def example(cls):
+        return cls(0, SMALL_LOGIT), torch.rand(3, *IMAGE)
+
 
 SMALL_SCORE = 1e-5                              # 100 * EPS: a cap must not change -log D here
 SMALL_LOGIT = float(torch.logit(torch.tensor(SMALL_SCORE, dtype=torch.float64)))
