@@ -340,8 +340,8 @@ dataloader = DeviceBatches(dataset, batch_size, device=device)  # kept on `devic
 # * `n_epochs`: the number of times you iterate through the entire dataset (one epoch is 469
 #   steps of 128 images). The full run, on a GPU, is 20 epochs (9,380 steps).
 #   A convolutional step costs far more arithmetic than `first_gan`'s, so on a CPU the quick run
-#   is a single epoch; the pictures turn from noise into rough digits. Training longer on a CPU
-#   makes them clearer.
+#   is a single epoch, about a minute on 2 cores; its pictures are still noise. Training longer
+#   on a CPU makes them clearer.
 # * `display_step`: how often (in steps) to show the generator's images next to real ones and
 #   print the mean losses.
 
