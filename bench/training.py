@@ -24,6 +24,10 @@ shipped run ends first, its end is a mark too. A sample grid of the last mark go
 the seed's settings and data path) for ``--seed-seconds`` on the same device, and reports its
 steps/s and the ratio of the shipped loop's steps/s (over its first mark) to it.
 
+``--step-marks N ...`` judges the generator at those step counts too: quality per step, to try on
+a GPU in seconds the recipes of a CPU run (a 2-core CPU's 15 minutes of first_gan are about 28k
+steps).
+
 ``--set NAME=VALUE`` replaces a notebook variable (a Python literal) right after the statement
 that assigns it, so the rest of that cell sees it too, or sets a ``gan_project`` argument;
 ``--replace 'OLD=>NEW'`` replaces text in the notebook's cells before they run (a setting written
@@ -78,8 +82,10 @@ def sync() -> None:
 class Clock:
     """Training time with marks; the time spent judging at a mark does not count."""
 
-    def __init__(self, assignment: str, marks: list[float], out: Path, log: Path, extra: dict):
+    def __init__(self, assignment: str, marks: list[float], out: Path, log: Path, extra: dict,
+                 step_marks: list[int] = ()):
         self.assignment, self.marks, self.out, self.log, self.extra = assignment, sorted(marks), out, log, extra
+        self.step_marks = sorted(step_marks)      # judged too, at these step counts (not the last)
         self.started: float | None = None
         self.paused = 0.0
         self.steps = 0
@@ -93,6 +99,12 @@ class Clock:
         if self.started is None:
             self.started = time.monotonic()
         self.steps += 1
+        if self.step_marks and self.steps >= self.step_marks[0]:
+            sync()
+            elapsed = self.elapsed()
+            t0 = time.monotonic()
+            self.judge(generator, f"{self.step_marks.pop(0)} steps", elapsed, last=False)
+            self.paused += time.monotonic() - t0
         if self.marks and self.elapsed() >= self.marks[0]:
             sync()
             elapsed = self.elapsed()
@@ -461,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=180, help="seconds of training at most")
     parser.add_argument("--marks", type=float, nargs="+", default=[30, 60, 180, 600],
                         help="seconds of training at which to judge the generator")
+    parser.add_argument("--step-marks", type=int, nargs="+", default=[],
+                        help="also judge at these step counts (quality per step, for comparing "
+                             "recipes across devices: a CPU's 15 minutes are so many steps)")
     parser.add_argument("--seed-loop", action="store_true", help="also time the seed's loop")
     parser.add_argument("--seed-seconds", type=float, default=30)
     parser.add_argument("--trainer", choices=["torch", "pl"], default="torch", help="gan_project's script")
@@ -481,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     if any(len(pair) != 2 for pair in replacements):
         parser.error("--replace takes 'OLD=>NEW'")
     extra = {"device": "cuda" if torch.cuda.is_available() else "cpu", "tag": args.tag,
-             "overrides": overrides, **({"replace": args.replace} if args.replace else {}), "trainer": args.trainer if args.assignment == "gan_project" else None}
+             "overrides": overrides, **({"replace": args.replace} if args.replace else {}),
+             "trainer": args.trainer if args.assignment == "gan_project" else None}
     torch.manual_seed(0)
 
     seed_rate = None
@@ -498,7 +514,7 @@ def main(argv: list[str] | None = None) -> int:
                           "seconds": args.seed_seconds, "steps_per_s": round(seed_rate, 1), **extra})
         torch.manual_seed(0)
 
-    clock = Clock(args.assignment, marks, args.out, args.log, extra)
+    clock = Clock(args.assignment, marks, args.out, args.log, extra, step_marks=args.step_marks)
     if args.assignment == "gan_project":
         run_gan_project(clock, overrides, args.trainer)
     else:
