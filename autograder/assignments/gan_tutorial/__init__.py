@@ -389,6 +389,14 @@ def _judge_used_losses(obs: dict, values: dict, where: str, run: dict) -> Verdic
         first = got[0]
         if not (isinstance(first, (int, float)) and not isinstance(first, bool)
                 and close(float(first), values[right], rel=1e-3)):
+            other_key, other = (("g_loss", "g_right") if key == "d_loss" else ("d_loss", "d_right"))
+            if _finite(first) and close(float(first), values[other], rel=1e-3):
+                return Verdict(False, f"{where} (a single minibatch of {n}), train returned "
+                               f"history['{key}'] = [{fmt(first)}]: that is the {other_key}, not "
+                               f"the {key}. The discriminator's and the generator's losses are "
+                               "swapped on their way into history: check the order in which "
+                               "train_step returns them and the loop unpacks them (d_loss, "
+                               "g_loss, ...).")
             return Verdict(False, f"{where} (a single minibatch of {n}), train returned "
                            f"history['{key}'] = [{fmt(first)}], expected the criterion's "
                            f"{key} {fmt(values[right])}: the loss train uses and reports must "
@@ -485,10 +493,12 @@ def judge_gradients(obs: dict, p: dict) -> Verdict:
 
 
 def judge_fresh_fakes(obs: dict, p: dict) -> Verdict:
-    """The generator's step scores fakes made after the discriminator's step, from new noise."""
+    """The generator's step scores fakes made after the discriminator's step, from new noise,
+    and neither step scores fakes from the noise of an earlier minibatch."""
     d_noise = None        # the noise of the fakes the latest discriminator step was given
     after_step = None     # the noises generated since that step (None: no step yet)
     latest = None         # the noise of the latest generator call
+    used: set = set()     # the noises of the fakes that earlier minibatches' steps scored
     minibatch = 0
     for e in _list(obs, "events"):
         kind, phase = e.get("kind"), e.get("phase")
@@ -512,6 +522,15 @@ def judge_fresh_fakes(obs: dict, p: dict) -> Verdict:
                                "SAME noise as the discriminator's step: draw new noise, "
                                "torch.randn(batch_size, NOISE_DIM, device=device), for the "
                                "generator's step.")
+            for step_name, noise in (("discriminator's", d_noise), ("generator's", after_step[-1])):
+                if noise is not None and noise in used:
+                    return Verdict(False, f"{where} the {step_name} step made its fakes from "
+                                   "the same noise as in an earlier minibatch: the generator "
+                                   "then learns from the same few noise vectors again and again. "
+                                   "Draw new noise inside the step, every minibatch: noise = "
+                                   "torch.randn(batch_size, NOISE_DIM, device=device) (on a GPU "
+                                   "too: a recorded step draws new noise at every replay).")
+            used.update(z for z in (d_noise, after_step[-1]) if z is not None)
             after_step = None
     if minibatch == 0:
         stopped = _stopped(obs, "the generator's step")
@@ -551,6 +570,9 @@ def judge_smoke(obs: dict, p: dict) -> Verdict:
         for call in _list(report, "calls"):
             if not _finite(call.get("loss")):
                 return Verdict(False, f"{where}, a loss was {call.get('loss')}: training diverged.")
+    verdict = _judge_epoch_means(obs, run)
+    if verdict is not None:
+        return verdict
     for call in _list(obs, "calls"):
         want = [sum(_rows(call)), *IMAGE]
         if call.get("disc_shape") != want:
@@ -563,6 +585,38 @@ def judge_smoke(obs: dict, p: dict) -> Verdict:
             return Verdict(False, f"After {_plural(run['epochs'], 'epoch')} the {name}'s weights "
                            "had not changed.")
     return Verdict(True)
+
+
+def _judge_epoch_means(obs: dict, run: dict) -> Verdict | None:
+    """On the CPU run, each history entry is the mean of its epoch's criterion results.
+
+    Judged only where every minibatch made one criterion call per phase and none was left out of
+    the report; None when right or not known."""
+    per_epoch = math.ceil(run["n_images"] / BATCH)
+    history = obs.get("history") or {}
+    if obs.get("truncated"):
+        return None
+    for key, phase in (("d_loss", "d"), ("g_loss", "g")):
+        losses = [c.get("loss") for c in _calls(obs, phase)]
+        got = history.get(key)
+        if len(losses) != per_epoch * run["epochs"] or not all(_finite(v) for v in losses):
+            continue
+        if not isinstance(got, list) or len(got) != run["epochs"]:
+            continue  # the length is judged above
+        for epoch in range(run["epochs"]):
+            epoch_losses = losses[epoch * per_epoch:(epoch + 1) * per_epoch]
+            mean = sum(epoch_losses) / per_epoch
+            if _finite(got[epoch]) and close(float(got[epoch]), mean, rel=1e-4):
+                continue
+            last = (" (that is the loss of the epoch's last minibatch only)"
+                    if _finite(got[epoch]) and close(float(got[epoch]), epoch_losses[-1], rel=1e-4)
+                    else "")
+            return Verdict(False, f"history['{key}'][{epoch}] is {fmt(got[epoch])}{last}, but "
+                           f"the mean of the epoch's {per_epoch} {key} values was {fmt(mean)}: "
+                           f"history['{key}'] must hold each epoch's mean loss over all its "
+                           "minibatches (add them up in the loop, divide by their number once "
+                           "per epoch).")
+    return None
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -606,10 +660,12 @@ CHECKS: list[Check] = [
           "train: zero_grad before each backward, no generator gradients from the "
           "discriminator's step", 2.0, observe_whole_run, judge_gradients, VISIBLE_RUN),
     Check("train_generator_fresh_fakes", "train",
-          "train: the generator's step scores fresh fakes made after the discriminator's step",
+          "train: the generator's step scores fresh fakes made after the discriminator's step, "
+          "from new noise every minibatch",
           1.0, observe_whole_run, judge_fresh_fakes, VISIBLE_RUN),
     Check("train_smoke_run", "train",
-          "train: a short run finishes with finite losses and both networks learn", 1.0,
+          "train: a short run finishes with finite losses, each epoch's mean in history, and "
+          "both networks learn", 1.0,
           observe_whole_run, judge_smoke, VISIBLE_RUN),
     Check("train_discriminator_labels_hidden", "train",
           "train: the discriminator's labels with a smaller last minibatch", 1.0,
