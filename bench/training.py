@@ -482,7 +482,10 @@ def seed_loop_dcgan(ns: dict, seconds: float) -> float:
     one ``.item()`` of each loss for the running means; every 500 steps the generated and the real
     images shown. Coursera's notebook writes the two losses inline; this transcription calls
     dcgan's own ``get_disc_loss`` / ``get_gen_loss`` / ``get_noise``, which compute the same.
-    Not among ``../shared/seeds``: transcribed from that notebook as the course publishes it.
+    The networks are the notebook's as its models cell builds them (copies, before training: its
+    discriminator is wider than Coursera's 16), so the two loops differ in the loop alone, as the
+    other seed loops do. Not among ``../shared/seeds``: transcribed from that notebook as the
+    course publishes it.
     """
     import matplotlib.pyplot as plt
     from torch.utils.data import DataLoader
@@ -490,9 +493,9 @@ def seed_loop_dcgan(ns: dict, seconds: float) -> float:
     from gan_course.data import mnist_dataset
 
     device, z_dim, criterion = ns["device"], ns["z_dim"], ns["criterion"]
-    gen = ns["Generator"](z_dim).to(device)
+    gen = copy.deepcopy(ns["gen"]).to(device)          # the models cell's networks, untrained
     gen_opt = torch.optim.Adam(gen.parameters(), lr=0.0002, betas=(0.5, 0.999))
-    disc = ns["Discriminator"]().to(device)
+    disc = copy.deepcopy(ns["disc"]).to(device)
     disc_opt = torch.optim.Adam(disc.parameters(), lr=0.0002, betas=(0.5, 0.999))
     gen = gen.apply(ns["weights_init"])
     disc = disc.apply(ns["weights_init"])
