@@ -20,10 +20,10 @@
 # Time. From docs/benchmarks.md (one H100/H200, alone): a run costs about 30 s besides its
 # training (start, torch, the notebook's cells twice, the 15 s seed loop, judging 5000 samples at
 # each mark); the notebooks' shipped GPU runs end at 50 s (first_gan, recorded), 124 s
-# (gan_tutorial), 101 s (training_a_gan), 115 s (dropout_gan) and 53 s (dcgan) at the speeds
-# measured before issue 29, about a third of that (35 to 50 s each) if their recorded steps reach
-# 3x; gan_project's runs need up to the full budget each. So: 7 x 30 s + 180 to 443 s of
-# notebooks + up to 2 x 180 s for gan_project + about 90 s of tests = 8 to 18 minutes: MORE than
+# (gan_tutorial), 101 s (training_a_gan), 115 s (dropout_gan) at the speeds measured before
+# issue 29, about a third of that (35 to 50 s each) if their recorded steps reach 3x; dcgan's
+# 100 epochs (46.9k steps) about 80 s at the 580 steps/s its recorded step made; gan_project's
+# runs need up to the full budget each. So: 7 x 30 s + 210 to 470 s of notebooks + up to 2 x 180 s for gan_project + about 90 s of tests = 8 to 18 minutes: MORE than
 # one 9-minute call unless the recorded loops are fast and gan_project meets the target early.
 # Hence a deadline: the whole script keeps within DEADLINE seconds (default 530). Before each run
 # it gives that run at most what is left after the tests' share (TEST_RESERVE) and the least the
