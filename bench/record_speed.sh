@@ -23,9 +23,10 @@
 # (gan_tutorial), 101 s (training_a_gan), 115 s (dropout_gan) at the speeds measured before
 # issue 29, about a third of that (35 to 50 s each) if their recorded steps reach 3x; dcgan's
 # 100 epochs (46.9k steps) about 80 s at the 580 steps/s its recorded step made; gan_project's
-# runs need up to the full budget each. So: 7 x 30 s + 210 to 470 s of notebooks + up to 2 x 180 s for gan_project + about 90 s of tests = 8 to 18 minutes: MORE than
-# one 9-minute call unless the recorded loops are fast and gan_project meets the target early.
-# Hence a deadline: the whole script keeps within DEADLINE seconds (default 530). Before each run
+# runs need up to the full budget each (less where they meet the target early). So: 7 x 30 s +
+# 210 to 470 s of notebooks + 80 to 360 s of gan_project + about 90 s of tests = 10 to 19
+# minutes: MORE than one 9-minute call. Hence a deadline: the script plans its runs to end
+# within DEADLINE seconds (default 530). Before each run
 # it gives that run at most what is left after the tests' share (TEST_RESERVE) and the least the
 # later runs need (OVERHEAD + MIN_BUDGET each); a run whose budget would be under MIN_BUDGET is
 # skipped and the table says so. The summary of a run stopped by a shortened budget before 180 s
