@@ -5,6 +5,7 @@ full marks, which file is graded)."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from helpers import Mistake, by_name, submission_from
@@ -62,7 +63,17 @@ PL_STEP_1X = ("    def training_step(self, batch, batch_idx, optimizer_idx):\n"
 MANUAL = "        self.automatic_optimization = False  # two optimizers: training_step steps them itself\n"
 LIGHTNING_1X = [*PL_IMPORTS, ("file:train_pl.py", PL_STEP_2X, PL_STEP_1X), ("file:train_pl.py", MANUAL, "")]
 
+GEN_LOG_TENSORS = ('"loss": loss.detach(),\n'
+                   '            "d_fake_prob": torch.sigmoid(logits_fake).mean().detach(),')
+GEN_LOG_FLOATS = ('"loss": loss.item(),\n'
+                  '            "d_fake_prob": torch.sigmoid(logits_fake).mean().item(),')
+
 MISTAKES = [
+    Mistake("logging_dict_loss_of_shape_1",
+            [("file:train_torch.py", GEN_LOG_TENSORS,
+              '"loss": loss.detach().view(1),\n'
+              '            "d_fake_prob": torch.sigmoid(logits_fake).mean().detach(),')],
+            ["logging_dicts"], ["shape (1,)"]),
     Mistake("discriminator_output_detached_instead_of_fakes",
             [("file:train_torch.py", "x_fake = self.generator(z).detach()", "x_fake = self.generator(z)"),
              ("file:train_torch.py", "loss_fake = F.binary_cross_entropy_with_logits(logits_fake, "
@@ -176,6 +187,14 @@ MISTAKES = [
 
 # Correct solutions in other styles: each must keep full marks.
 STYLES = {
+    # #29: the seed's logging dicts of Python floats (.item()) are as right as the reference's tensors
+    "logging_dicts_of_floats": [
+        ("file:train_torch.py", GEN_LOG_TENSORS, GEN_LOG_FLOATS),
+        ("file:train_torch.py", '"loss": loss.detach(),\n            "loss_real"',
+         '"loss": loss.item(),\n            "loss_real"')],
+    "logging_dicts_of_undetached_tensors": [
+        ("file:train_torch.py", GEN_LOG_TENSORS,
+         '"loss": loss,\n            "d_fake_prob": torch.sigmoid(logits_fake).mean(),')],
     "functional_dropout": functional_dropout(),
     "no_grad_instead_of_detach": [
         ("file:train_torch.py", "        x_fake = self.generator(z).detach()  ",
@@ -297,3 +316,97 @@ def test_lightning_1x_train_pl_gets_notes_that_name_lightning_2x(tmp_path):
         "lightning.pytorch as pl`" in notes, notes
     assert "optimizer_idx" in notes and "self.automatic_optimization = False" in notes, notes
     assert "self.optimizers()" in notes and "manual optimization" in notes, notes
+
+
+# --- #29: train_torch.py's main trains through its recorded step (step by step on a CPU) ---------
+
+def _run_train_torch_main(monkeypatch, tmp_path, floats: bool, device: str = "cpu", batches: int = 3):
+    """train_torch.main on ``batches`` random batches of 16, one epoch; the GAN it trained."""
+    import importlib
+    import sys
+
+    import torch
+
+    folder = str(Path(__file__).resolve().parent.parent / "solutions" / A)
+    monkeypatch.syspath_prepend(folder)
+    for name in ("train_torch", "models", "mnist", "utils"):
+        sys.modules.pop(name, None)
+    script = importlib.import_module("train_torch")
+    if floats:   # a student's steps that return the seed's .item() floats
+        for method in ("generator_step", "discriminator_step"):
+            original = getattr(script.GAN, method)
+
+            def step(self, x_real, original=original):
+                loss, logs = original(self, x_real)
+                return loss, {key: float(value) for key, value in logs.items()}
+            monkeypatch.setattr(script.GAN, method, step)
+    models, base = [], script.GAN
+    monkeypatch.setattr(script, "GAN", type("Tracked", (base,), {
+        "__init__": lambda self, *a, **k: (base.__init__(self, *a, **k), models.append(self))[0]}))
+    data = [torch.rand(16, 1, 28, 28, device=device) * 2 - 1 for _ in range(batches)]
+    monkeypatch.setattr(script, "mnist", lambda **kwargs: data)
+    monkeypatch.setattr(script, "generate_and_save", lambda *a, **k: None)
+    monkeypatch.setattr(script, "interpolate_and_save", lambda *a, **k: None)
+    monkeypatch.setattr(script, "default_device", lambda: torch.device(device))
+    args = script.get_parser().parse_args(["--epochs", "1", "--log_dir", str(tmp_path), "--z_dim", "8",
+                                           "--hidden_dims_gen", "16", "--hidden_dims_disc", "16"])
+    script.main(args)
+    checkpoint = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    return models[-1], checkpoint
+
+
+@pytest.mark.parametrize("floats", [False, True], ids=["tensor_logs", "float_logs"])
+def test_train_torch_main_trains_on_the_cpu(monkeypatch, tmp_path, floats):
+    import torch
+
+    gan, checkpoint = _run_train_torch_main(monkeypatch, tmp_path, floats)
+    assert checkpoint["epoch"] == 1
+    state = checkpoint["optimizer_gen"]["state"]
+    assert state and all(int(s["step"]) == 3 for s in state.values())   # one step per batch
+    assert all(torch.isfinite(p).all() for p in gan.parameters())
+
+
+def test_tensorboard_logger_averages_numbers_and_tensors():
+    import sys
+
+    import torch
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "solutions" / A))
+    from utils import TensorBoardLogger
+
+    written = []
+
+    class Writer:
+        def add_scalar(self, key, value, step):
+            written.append((key, value, step))
+
+    logger = TensorBoardLogger(Writer(), avg_window=2, name="g")
+    logger.add_values({"loss": 1.0, "p": torch.tensor(0.5)})
+    assert written == []
+    logger.add_values({"loss": torch.tensor(2.0, requires_grad=True) * 1, "p": 0.25})
+    assert written == [("g/loss", 1.5, 2), ("g/p", 0.375, 2)]
+
+
+@pytest.mark.gpu
+def test_train_torch_main_records_its_step_on_cuda(monkeypatch, tmp_path, capsys):
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    import gan_course.cuda_graph as cuda_graph
+
+    recorded = []
+    original = cuda_graph.capture
+
+    def spy(step, *example, **kwargs):
+        replay = original(step, *example, **kwargs)
+        recorded.append(hasattr(replay, "graph"))
+        return replay
+
+    monkeypatch.setattr(cuda_graph, "capture", spy)   # train_torch is imported afresh: it gets the spy
+    gan, checkpoint = _run_train_torch_main(monkeypatch, tmp_path, False, device="cuda", batches=8)
+    assert recorded == [True], "main should record its step once, as a CUDA graph"
+    assert "could not be recorded" not in capsys.readouterr().out
+    assert all(torch.isfinite(p).all() for p in gan.parameters())
+    state = checkpoint["optimizer_gen"]["state"]
+    assert all(int(s["step"]) == 8 + 3 for s in state.values())   # 3 warm-up steps of capture

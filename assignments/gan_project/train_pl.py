@@ -148,7 +148,11 @@ class GAN(pl.LightningModule):
         loss:
             Scalar tensor connected to the generator's parameters (gradients flow back into G).
         logging_dict:
-            At least ``{"loss": float}``; values are Python floats (use ``.item()``).
+            At least ``{"loss": ...}``: each value a Python float (``loss.item()``) or a 0-d tensor
+            (``loss.detach()``); both are accepted. The reference returns detached 0-d tensors:
+            ``.item()`` makes Python wait for the GPU at every step, and ``self.log`` of a float
+            copies it back to the GPU; Lightning reads logged tensors only when it writes them
+            (every ``log_every_n_steps`` steps).
         """
         # TODO: your code here
         raise NotImplementedError()
@@ -174,7 +178,8 @@ class GAN(pl.LightningModule):
             At least ``{"loss": float}`` (the only required key); the reference also logs the
             accuracies on real and fake images (fraction of logits on the right side of 0) and
             D's mean output probabilities: useful in TensorBoard, optional, not graded. Every
-            value a Python float.
+            value a Python float (``.item()``) or a 0-d tensor (``.detach()``), as in
+            ``generator_step``.
         """
         # TODO: your code here
         raise NotImplementedError()
@@ -278,7 +283,10 @@ def train_gan(args: argparse.Namespace) -> GAN:
     """
     os.makedirs(args.log_dir, exist_ok=True)
     pl.seed_everything(args.seed)
-    train_loader = mnist(root=args.data_dir, batch_size=args.batch_size, num_workers=args.num_workers)
+    # On a GPU the images stay on it and each batch is cut there (mnist.py): no copy per step.
+    device = torch.device("cuda") if torch.cuda.is_available() else None
+    train_loader = mnist(root=args.data_dir, batch_size=args.batch_size, num_workers=args.num_workers,
+                         device=device)
 
     trainer = pl.Trainer(
         default_root_dir=args.log_dir,

@@ -168,7 +168,11 @@ class GAN(pl.LightningModule):
         loss:
             Scalar tensor connected to the generator's parameters (gradients flow back into G).
         logging_dict:
-            At least ``{"loss": float}``; values are Python floats (use ``.item()``).
+            At least ``{"loss": ...}``: each value a Python float (``loss.item()``) or a 0-d tensor
+            (``loss.detach()``); both are accepted. The reference returns detached 0-d tensors:
+            ``.item()`` makes Python wait for the GPU at every step, and ``self.log`` of a float
+            copies it back to the GPU; Lightning reads logged tensors only when it writes them
+            (every ``log_every_n_steps`` steps).
         """
         ### BEGIN SOLUTION
         z = torch.randn(x_real.shape[0], self.z_dim, device=x_real.device)    # (B, z_dim)
@@ -176,9 +180,9 @@ class GAN(pl.LightningModule):
         logits_fake = self.discriminator(x_fake)                              # (B, 1)
         # -log D(G(z)): cross-entropy against the label "real"
         loss = F.binary_cross_entropy_with_logits(logits_fake, torch.full_like(logits_fake, REAL_LABEL))
-        logging_dict = {
-            "loss": loss.item(),
-            "d_fake_prob": torch.sigmoid(logits_fake).mean().item(),   # D's belief that G(z) is real
+        logging_dict = {   # 0-d tensors, detached (floats, loss.item(), are accepted too)
+            "loss": loss.detach(),
+            "d_fake_prob": torch.sigmoid(logits_fake).mean().detach(),   # D's belief that G(z) is real
         }
         return loss, logging_dict
         ### END SOLUTION
@@ -204,7 +208,8 @@ class GAN(pl.LightningModule):
             At least ``{"loss": float}`` (the only required key); the reference also logs the
             accuracies on real and fake images (fraction of logits on the right side of 0) and
             D's mean output probabilities: useful in TensorBoard, optional, not graded. Every
-            value a Python float.
+            value a Python float (``.item()``) or a 0-d tensor (``.detach()``), as in
+            ``generator_step``.
         """
         ### BEGIN SOLUTION
         z = torch.randn(x_real.shape[0], self.z_dim, device=x_real.device)    # (B, z_dim)
@@ -216,17 +221,17 @@ class GAN(pl.LightningModule):
         # -log(1 - D(G(z))): fake images against the label "fake"
         loss_fake = F.binary_cross_entropy_with_logits(logits_fake, torch.full_like(logits_fake, FAKE_LABEL))
         loss = (loss_real + loss_fake) / 2
-        accuracy_real = (logits_real > 0).float().mean().item()
-        accuracy_fake = (logits_fake < 0).float().mean().item()
-        logging_dict = {
-            "loss": loss.item(),
-            "loss_real": loss_real.item(),
-            "loss_fake": loss_fake.item(),
+        accuracy_real = (logits_real > 0).float().mean()                      # 0-d tensors
+        accuracy_fake = (logits_fake < 0).float().mean()
+        logging_dict = {   # 0-d tensors, detached (floats, .item(), are accepted too)
+            "loss": loss.detach(),
+            "loss_real": loss_real.detach(),
+            "loss_fake": loss_fake.detach(),
             "accuracy_real": accuracy_real,
             "accuracy_fake": accuracy_fake,
             "accuracy": (accuracy_real + accuracy_fake) / 2,
-            "d_real_prob": torch.sigmoid(logits_real).mean().item(),
-            "d_fake_prob": torch.sigmoid(logits_fake).mean().item(),
+            "d_real_prob": torch.sigmoid(logits_real).mean().detach(),
+            "d_fake_prob": torch.sigmoid(logits_fake).mean().detach(),
         }
         return loss, logging_dict
         ### END SOLUTION
@@ -348,7 +353,10 @@ def train_gan(args: argparse.Namespace) -> GAN:
     """
     os.makedirs(args.log_dir, exist_ok=True)
     pl.seed_everything(args.seed)
-    train_loader = mnist(root=args.data_dir, batch_size=args.batch_size, num_workers=args.num_workers)
+    # On a GPU the images stay on it and each batch is cut there (mnist.py): no copy per step.
+    device = torch.device("cuda") if torch.cuda.is_available() else None
+    train_loader = mnist(root=args.data_dir, batch_size=args.batch_size, num_workers=args.num_workers,
+                         device=device)
 
     trainer = pl.Trainer(
         default_root_dir=args.log_dir,

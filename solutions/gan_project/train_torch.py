@@ -33,6 +33,7 @@ from torchvision.utils import make_grid, save_image
 from tqdm.auto import tqdm
 
 from gan_course import default_device
+from gan_course.cuda_graph import capture
 from gan_course.evaluate import log_to_tensorboard
 from mnist import DEFAULT_WORKERS, mnist
 from models import DiscriminatorMLP, GeneratorMLP
@@ -148,7 +149,11 @@ class GAN(nn.Module):
         loss:
             Scalar tensor connected to the generator's parameters (gradients flow back into G).
         logging_dict:
-            At least ``{"loss": float}``; values are Python floats (use ``.item()``).
+            At least ``{"loss": ...}``: each value a Python float (``loss.item()``) or a 0-d tensor
+            (``loss.detach()``); both are accepted. The reference returns detached 0-d tensors:
+            ``.item()`` makes Python wait for the GPU at every step, and on a GPU it stops the
+            training step from being recorded as a CUDA graph (see ``main``); the logger reads
+            the tensors once per ``avg_window`` steps instead.
         """
         ### BEGIN SOLUTION
         z = torch.randn(x_real.shape[0], self.z_dim, device=x_real.device)    # (B, z_dim)
@@ -156,9 +161,9 @@ class GAN(nn.Module):
         logits_fake = self.discriminator(x_fake)                              # (B, 1)
         # -log D(G(z)): cross-entropy against the label "real"
         loss = F.binary_cross_entropy_with_logits(logits_fake, torch.full_like(logits_fake, REAL_LABEL))
-        logging_dict = {
-            "loss": loss.item(),
-            "d_fake_prob": torch.sigmoid(logits_fake).mean().item(),   # D's belief that G(z) is real
+        logging_dict = {   # 0-d tensors, detached (floats, loss.item(), are accepted too)
+            "loss": loss.detach(),
+            "d_fake_prob": torch.sigmoid(logits_fake).mean().detach(),   # D's belief that G(z) is real
         }
         return loss, logging_dict
         ### END SOLUTION
@@ -184,7 +189,8 @@ class GAN(nn.Module):
             At least ``{"loss": float}`` (the only required key); the reference also logs the
             accuracies on real and fake images (fraction of logits on the right side of 0) and
             D's mean output probabilities: useful in TensorBoard, optional, not graded. Every
-            value a Python float.
+            value a Python float (``.item()``) or a 0-d tensor (``.detach()``), as in
+            ``generator_step``.
         """
         ### BEGIN SOLUTION
         z = torch.randn(x_real.shape[0], self.z_dim, device=x_real.device)    # (B, z_dim)
@@ -196,17 +202,17 @@ class GAN(nn.Module):
         # -log(1 - D(G(z))): fake images against the label "fake"
         loss_fake = F.binary_cross_entropy_with_logits(logits_fake, torch.full_like(logits_fake, FAKE_LABEL))
         loss = (loss_real + loss_fake) / 2
-        accuracy_real = (logits_real > 0).float().mean().item()
-        accuracy_fake = (logits_fake < 0).float().mean().item()
-        logging_dict = {
-            "loss": loss.item(),
-            "loss_real": loss_real.item(),
-            "loss_fake": loss_fake.item(),
+        accuracy_real = (logits_real > 0).float().mean()                      # 0-d tensors
+        accuracy_fake = (logits_fake < 0).float().mean()
+        logging_dict = {   # 0-d tensors, detached (floats, .item(), are accepted too)
+            "loss": loss.detach(),
+            "loss_real": loss_real.detach(),
+            "loss_fake": loss_fake.detach(),
             "accuracy_real": accuracy_real,
             "accuracy_fake": accuracy_fake,
             "accuracy": (accuracy_real + accuracy_fake) / 2,
-            "d_real_prob": torch.sigmoid(logits_real).mean().item(),
-            "d_fake_prob": torch.sigmoid(logits_fake).mean().item(),
+            "d_real_prob": torch.sigmoid(logits_real).mean().detach(),
+            "d_fake_prob": torch.sigmoid(logits_fake).mean().detach(),
         }
         return loss, logging_dict
         ### END SOLUTION
@@ -268,6 +274,10 @@ def train_gan(
     leaves gradients in the discriminator, which must not leak into the discriminator's step
     (zeroing both optimizers once at the top of the loop is not enough). ``logger_gen`` gets the
     generator's logging dict, ``logger_disc`` the discriminator's.
+
+    ``main`` calls it with one batch at a time (``train_gan(model, [x_real], ...)``): that call is
+    the training step that ``main`` records as a CUDA graph on a GPU. Your loop needs nothing
+    special for that; called with a whole loader it trains a whole epoch, as the grader does.
     """
     model.train()
     for x_real in tqdm(train_loader, desc="Training", leave=False, disable=not progress_bar):
@@ -290,6 +300,33 @@ def train_gan(
         ### END SOLUTION
 
 
+class LatestValues:
+    """A stand-in logger for one training step: keeps the logging dict it is given, as it is."""
+
+    def __init__(self) -> None:
+        self.values: dict = {}
+
+    def add_values(self, log_dict: dict) -> None:
+        self.values = log_dict
+
+    def as_tensors(self, device: torch.device) -> dict[str, torch.Tensor]:
+        """The values as detached float32 tensors on ``device`` (a Python float becomes one)."""
+        return {key: torch.as_tensor(value, dtype=torch.float32, device=device).detach()
+                for key, value in self.values.items()}
+
+
+def make_capturable(*optimizers: torch.optim.Optimizer) -> None:
+    """Let the optimizers be recorded in a CUDA graph: Adam keeps its step count on the GPU.
+
+    The same as creating them with ``capturable=True``; set here so that yours need nothing more.
+    Call it before the first step. Optimizers without that option are left as they are.
+    """
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            if "capturable" in group:
+                group["capturable"] = True
+
+
 def main(args: argparse.Namespace) -> None:
     """Build the GAN and its two optimizers, then train for ``args.epochs`` epochs.
 
@@ -299,8 +336,11 @@ def main(args: argparse.Namespace) -> None:
     os.makedirs(args.log_dir, exist_ok=True)
     torch.manual_seed(args.seed)
     device = default_device()
+    on_gpu = device.type == "cuda"
 
-    train_loader = mnist(root=args.data_dir, batch_size=args.batch_size, num_workers=args.num_workers)
+    # On a GPU the images stay on it and each batch is cut there (mnist.py): no copy per step.
+    train_loader = mnist(root=args.data_dir, batch_size=args.batch_size, num_workers=args.num_workers,
+                         device=device if on_gpu else None)
     model = GAN(
         hidden_dims_gen=args.hidden_dims_gen,
         hidden_dims_disc=args.hidden_dims_disc,
@@ -317,16 +357,36 @@ def main(args: argparse.Namespace) -> None:
     optimizer_gen = torch.optim.Adam(model.generator.parameters(), lr=args.lr, betas=BETAS)
     optimizer_disc = torch.optim.Adam(model.discriminator.parameters(), lr=args.lr, betas=BETAS)
     ### END SOLUTION
+    if on_gpu:
+        make_capturable(optimizer_gen, optimizer_disc)
 
     summary_writer = SummaryWriter(args.log_dir)
     logger_gen = TensorBoardLogger(summary_writer, name="generator")
     logger_disc = TensorBoardLogger(summary_writer, name="discriminator")
 
+    # One training step is your train_gan on one batch. On a GPU, capture records it once as a
+    # CUDA graph and every step replays it with one call (the networks are so small that the GPU
+    # otherwise waits for Python to launch each of its few hundred kernels). A step that cannot be
+    # recorded (e.g. logging dicts of .item() floats) trains step by step, after a one-line
+    # message: the same training, slower. On a CPU, capture gives train_step back unchanged.
+    latest_gen, latest_disc = LatestValues(), LatestValues()
+
+    def train_step(x_real: torch.Tensor) -> tuple[dict, dict]:    # x_real: (B, 1, 28, 28) on device
+        train_gan(model, [x_real], latest_gen, latest_disc, optimizer_gen, optimizer_disc)
+        return latest_gen.as_tensors(device), latest_disc.as_tensors(device)
+
+    if on_gpu:
+        first_batch = next(iter(train_loader)).to(device)          # (B, 1, 28, 28)
+        train_step = capture(train_step, first_batch)
+
     generate_and_save(model, 0, summary_writer)        # what the untrained generator makes
     for epoch in range(1, args.epochs + 1):
         start = time.time()
-        train_gan(model, train_loader, logger_gen, logger_disc, optimizer_gen, optimizer_disc,
-                  progress_bar=args.progress_bar)
+        model.train()
+        for x_real in tqdm(train_loader, desc="Training", leave=False, disable=not args.progress_bar):
+            logging_gen, logging_disc = train_step(x_real.to(device))   # tensors on the device
+            logger_gen.add_values(logging_gen)    # read once per avg_window steps, not every step
+            logger_disc.add_values(logging_disc)
         print(f"Epoch {epoch}/{args.epochs} done in {time.time() - start:.1f}s", flush=True)
         if epoch % args.save_every == 0 or epoch == args.epochs:
             generate_and_save(model, epoch, summary_writer)

@@ -150,6 +150,19 @@ class RecordingLogger:
         self.logged.append(dict(log_dict))
 
 
+def is_one_number(value) -> bool:
+    """A Python number, or a 0-d floating tensor: what a logging dict's value may be."""
+    if isinstance(value, torch.Tensor):
+        return value.dim() == 0 and value.is_floating_point()
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def describe(value) -> str:
+    if isinstance(value, torch.Tensor):
+        return f"a {str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}"
+    return f"a {type(value).__name__}"
+
+
 def as_float(value) -> float:
     return value.detach().item() if isinstance(value, torch.Tensor) else float(value)
 
@@ -411,9 +424,10 @@ class GANTests:
             _, logging_dict = getattr(self.gan, step)(self.real_batch())
             self.assertIn("loss", logging_dict, f"the logging dict of {step} should contain 'loss'.")
             for key, value in logging_dict.items():
-                self.assertIsInstance(value, (int, float),
-                                      f"{step}'s logging dict has {key!r} = {type(value).__name__}; log Python "
-                                      "floats (value.item()), so that no computation graph is kept alive.")
+                self.assertTrue(is_one_number(value),
+                                f"{step}'s logging dict has {key!r} = {describe(value)}; log one number per "
+                                "key: a Python float (value.item()) or a 0-d floating tensor (value.detach(); "
+                                ".mean() of a batch).")
 
 
 # --------------------------------------------------------------------------------------------

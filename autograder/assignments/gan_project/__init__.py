@@ -137,7 +137,8 @@ CHECKS: list[Check] = [
           "generator_step and discriminator_step draw fresh z on every call", 1.0,
           observe_steps_noise, judge_steps_noise, {"seed": 20, "n": 6, "z_dim": 4}),
     Check("logging_dicts", "generator_step",
-          "generator_step and discriminator_step return logging dicts of floats with 'loss'", 1.0,
+          "generator_step and discriminator_step return logging dicts of numbers (floats or 0-d "
+          "tensors) with 'loss'", 1.0,
           observe_logging, judge_logging, {"seed": 15, "n": 6, "z_dim": 4}),
     Check("optimizers", "optimizers",
           "two separate Adam optimizers (main / configure_optimizers), one per network, with the "

@@ -31,24 +31,29 @@ def _loss_stubs(p: dict):
     return gen, disc, real
 
 
+def _value_kind(v) -> str:
+    """What a logging dict's value is: "number", "tensor" (0-d floating) or a description."""
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, torch.Tensor):
+        if v.dim() != 0:
+            return f"a tensor of shape {tuple(v.shape)}"
+        if not v.is_floating_point():
+            return f"a 0-d {str(v.dtype).replace('torch.', '')} tensor"
+        return "tensor"
+    return type(v).__name__[:40]
+
+
 def _logging_summary(value) -> dict:
     if not isinstance(value, dict):
         return {"type": type(value).__name__[:40]}
-    kinds = {}
-    for key, v in list(value.items())[:30]:
-        if isinstance(v, bool):
-            kind = "bool"
-        elif isinstance(v, (int, float)):
-            kind = "number"
-        elif isinstance(v, torch.Tensor):
-            kind = "tensor"
-        else:
-            kind = type(v).__name__[:40]
-        kinds[str(key)[:60]] = kind
+    kinds = {str(key)[:60]: _value_kind(v) for key, v in list(value.items())[:30]}
     loss = value.get("loss")
     return {"type": "dict", "kinds": kinds,
             "loss": ob.scalar(loss, "logging_dict['loss']")
-            if isinstance(loss, (int, float, torch.Tensor)) and not isinstance(loss, bool) else None}
+            if _value_kind(loss) in ("number", "tensor") else None}
 
 
 def observe_step(ns: dict, p: dict) -> dict:
@@ -240,18 +245,21 @@ def judge_logging(obs: dict, p: dict) -> Verdict:
         if not isinstance(log, dict) or log.get("type") != "dict":
             kind = log.get("type") if isinstance(log, dict) else "?"
             return Verdict(False, f"{method} returned a {kind} as its logging_dict, expected a "
-                           "dict such as {'loss': loss.item(), ...}." + note)
+                           "dict such as {'loss': loss.detach(), ...}." + note)
         kinds = log.get("kinds")
         if not isinstance(kinds, dict):
             raise ObservationError("logging kinds missing")
         if "loss" not in kinds:
             return Verdict(False, f"{method}'s logging_dict has the keys {sorted(kinds)[:8]}; it "
-                           "needs at least 'loss' (loss.item())." + note)
-        bad = sorted(k for k, v in kinds.items() if v != "number")
+                           "needs at least 'loss' (loss.detach() or loss.item())." + note)
+        bad = sorted(k for k, v in kinds.items() if v not in ("number", "tensor"))
         if bad:
-            return Verdict(False, f"{method}'s logging_dict holds {kinds[bad[0]]} values (at "
-                           f"{bad[:4]}): log Python floats, loss.item(), so that no computation "
-                           "graph is kept alive by the logger." + note)
+            what = kinds[bad[0]]
+            what = what if what.startswith("a ") else f"a {what}"
+            return Verdict(False, f"{method}'s logging_dict holds {what} value (at {bad[:4]}): "
+                           "each value must be one number, a Python float (loss.item()) or a 0-d "
+                           "floating tensor (loss.detach(); the mean of a batch, .mean(), for "
+                           "the others)." + note)
         logged = log.get("loss")
         if not isinstance(logged, (int, float)) or not close(float(logged), number(step, "loss")):
             return Verdict(False, f"{method}'s logging_dict['loss'] is {fmt(logged)}, but the loss "
