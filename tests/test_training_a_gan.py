@@ -69,8 +69,8 @@ MISTAKES = [
             ["tensor of shape (1,)", "0-d tensor"]),
     Mistake("discriminator_step_returns_a_tuple",
             [(TD, "return loss.detach()", "return loss.detach(), scores.detach()")],
-            ["train_discriminator_loss", "training_steps", "train_discriminator_hidden"],
-            ["tuple"]),
+            ["train_discriminator_loss", "train_discriminator_hidden"],
+            ["tuple"]),  # training_steps: blocked by train_discriminator, not charged twice
     # Device bugs, caught on the CPU by the `meta` probe:
     Mistake("labels_made_on_the_cpu_seen_on_meta",
             [(MRF, "torch.full((N, 1), REAL_LABEL, device=device),", "torch.full((N, 1), REAL_LABEL),"),
