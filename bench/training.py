@@ -21,8 +21,20 @@ shipped run ends first, its end is a mark too. A sample grid of the last mark go
 ``--out/ID.png``.
 
 ``--seed-loop`` first runs the seed's own training loop (transcribed from ``../shared/seeds``, with
-the seed's settings and data path) for ``--seed-seconds`` on the same device, and reports its
-steps/s and the ratio of the shipped loop's steps/s (over its first mark) to it.
+the seed's settings and data path; dcgan's from Coursera's week-2 DCGAN notebook, its anchor) for
+``--seed-seconds`` on the same device, and reports its steps/s. Where a seed's step function
+"returns the loss value", the seed loop reads what the reference's function returns with one
+``float(...)`` per step, as the seed's ``.item()`` did: a Python float or a 0-d tensor, both work.
+
+At the end of every run one ``summary`` line: the shipped loop's steps/s (its steps over its
+training time up to its last mark), the seed loop's steps/s and their ratio (with
+``--seed-loop``), and whether the quality target (at least 9 digits with 2 % of the samples each,
+at least 80 % recognisable: ``bench/training_table.py``'s ``target_met``) was met at a mark at or
+before ``--target-seconds`` of training (180 on a GPU, 900 on a CPU), and first when. ``null``
+where the run was stopped before that time without meeting it (not judged far enough).
+
+``--stop-when-met`` ends the training at the first time mark that meets the target (for
+``gan_project``, whose 250 epochs run past any budget: the summary needs no later mark).
 
 ``--step-marks N ...`` judges the generator at those step counts too: quality per step, to try on
 a GPU in seconds the recipes of a CPU run (a 2-core CPU's 15 minutes of first_gan are about 28k
@@ -56,6 +68,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 from gan_course import evaluate as ev  # noqa: E402
 
+sys.path.insert(0, str(REPO / "bench"))
+from training_table import target_met  # noqa: E402
+
 NOTEBOOKS = ("first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "dcgan")
 EVAL_SAMPLES = 5000
 
@@ -83,9 +98,10 @@ class Clock:
     """Training time with marks; the time spent judging at a mark does not count."""
 
     def __init__(self, assignment: str, marks: list[float], out: Path, log: Path, extra: dict,
-                 step_marks: list[int] = ()):
+                 step_marks: list[int] = (), stop_when_met: bool = False):
         self.assignment, self.marks, self.out, self.log, self.extra = assignment, sorted(marks), out, log, extra
         self.step_marks = sorted(step_marks)      # judged too, at these step counts (not the last)
+        self.stop_when_met = stop_when_met        # stop at the first mark that meets the target
         self.started: float | None = None
         self.paused = 0.0
         self.steps = 0
@@ -110,14 +126,16 @@ class Clock:
             elapsed = self.elapsed()
             t0 = time.monotonic()
             mark = self.marks.pop(0)
-            self.judge(generator, mark, elapsed, last=not self.marks)
+            row = self.judge(generator, mark, elapsed, last=not self.marks)
             self.paused += time.monotonic() - t0
+            if self.stop_when_met and target_met(row):
+                self.marks.clear()
             if not self.marks:
                 raise BudgetReached
 
     def judge(self, generator: torch.nn.Module, mark: float | str, elapsed: float, last: bool) -> dict:
         twin = copy.deepcopy(generator)
-        out_dir = self.out / f"{self.assignment}_grid" if last else None
+        out_dir = self.out / f"{self.assignment}_grid" if last or self.stop_when_met else None
         result = ev.evaluate(twin, n=EVAL_SAMPLES, out_dir=out_dir, show=False, quiet=True)
         if out_dir is not None:                       # keep the grid, flat: out/ID.png
             (out_dir / "samples.png").replace(self.out / f"{self.assignment}.png")
@@ -366,18 +384,51 @@ def seed_loop_gan_tutorial(ns: dict, seconds: float) -> float:
     return _timed(step, seconds)
 
 
+def _seed_sample_mnist(train):
+    """Seed 000's sampler: N images drawn with numpy on the host, scaled to [-1, 1)."""
+    import numpy as np
+
+    def sample_mnist(N):
+        idx = np.random.choice(np.arange(len(train)), N)
+        X = 2 * (train[idx] / 256 - 0.5)
+        return torch.FloatTensor(X)
+    return sample_mnist
+
+
 def seed_loop_training_a_gan(ns: dict, seconds: float) -> float:
-    """Seed 000: train_generator then train_discriminator, batch 100, lr 1e-4, numpy sampler."""
+    """Seed 000: train_generator then train_discriminator, batch 100, lr 1e-4, numpy sampler.
+
+    The seed's functions "return the loss value" and its loop tracks both losses: one ``float()``
+    of each per step (a float or a 0-d tensor, whichever the reference returns). The reference's
+    ``make_real_and_fake`` finds ``sample_mnist`` in the notebook's namespace: for this loop it is
+    the seed's numpy sampler again, whatever the notebook ships now.
+    """
+    import numpy as np
+
     device = ns["device"]
     generator, discriminator = ns["make_generator"]().to(device), ns["make_discriminator"]().to(device)
     opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=1e-4)
+    losses_g: list[float] = []
+    losses_d: list[float] = []
 
     def step():
-        ns["train_generator"](100, opt_g, generator, discriminator)
-        ns["train_discriminator"](100, opt_d, generator, discriminator)
+        losses_g.append(float(ns["train_generator"](100, opt_g, generator, discriminator)))
+        losses_d.append(float(ns["train_discriminator"](100, opt_d, generator, discriminator)))
 
-    return _timed(step, seconds)
+    shipped_sampler = ns.get("sample_mnist")
+    train = ns.get("TRAIN")
+    if not isinstance(train, np.ndarray):
+        from gan_course.data import load_mnist
+        train = load_mnist("train")[0].numpy()          # uint8 (60000, 28, 28)
+    ns["sample_mnist"] = _seed_sample_mnist(train)
+    try:
+        return _timed(step, seconds)
+    finally:
+        if shipped_sampler is None:
+            ns.pop("sample_mnist", None)
+        else:
+            ns["sample_mnist"] = shipped_sampler
 
 
 def seed_loop_dropout_gan(ns: dict, seconds: float) -> float:
@@ -420,9 +471,79 @@ def seed_loop_dropout_gan(ns: dict, seconds: float) -> float:
     return _timed(step, seconds)
 
 
+def seed_loop_dcgan(ns: dict, seconds: float) -> float:
+    """dcgan's anchor, Coursera's week-2 DCGAN notebook (GANs specialization, course 1, week 2,
+    "Deep Convolutional GAN"): its training loop, which has the shape of first_gan's seed loop.
+
+    A ``DataLoader`` of 128 over MNIST in [-1, 1] (``ToTensor`` then ``Normalize((0.5,), (0.5,))``:
+    here dcgan's ``mnist_dataset("train", value_range=(-1, 1))``), each batch copied to the device
+    every step; Adam with lr 2e-4 and betas (0.5, 0.999); both networks through ``weights_init``;
+    per step the discriminator's update (``backward(retain_graph=True)``) and the generator's, with
+    one ``.item()`` of each loss for the running means; every 500 steps the generated and the real
+    images shown. Coursera's notebook writes the two losses inline; this transcription calls
+    dcgan's own ``get_disc_loss`` / ``get_gen_loss`` / ``get_noise``, which compute the same.
+    The networks are the notebook's as its models cell builds them (copies, before training: its
+    discriminator is wider than Coursera's 16), so the two loops differ in the loop alone, as the
+    other seed loops do. Not among ``../shared/seeds``: transcribed from that notebook as the
+    course publishes it.
+    """
+    import matplotlib.pyplot as plt
+    from torch.utils.data import DataLoader
+
+    from gan_course.data import mnist_dataset
+
+    device, z_dim, criterion = ns["device"], ns["z_dim"], ns["criterion"]
+    gen = copy.deepcopy(ns["gen"]).to(device)          # the models cell's networks, untrained
+    gen_opt = torch.optim.Adam(gen.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    disc = copy.deepcopy(ns["disc"]).to(device)
+    disc_opt = torch.optim.Adam(disc.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    gen = gen.apply(ns["weights_init"])
+    disc = disc.apply(ns["weights_init"])
+    batches = _endless(DataLoader(mnist_dataset("train", value_range=(-1.0, 1.0)), batch_size=128,
+                                  shuffle=True))
+    state = {"step": 0, "mean_g": 0.0, "mean_d": 0.0}
+    display_step = 500
+
+    def step():
+        real, _ = next(batches)
+        cur_batch_size = len(real)
+        real = real.to(device)
+        disc_opt.zero_grad()
+        disc_loss = ns["get_disc_loss"](gen, disc, criterion, real, cur_batch_size, z_dim, device)
+        state["mean_d"] += disc_loss.item() / display_step
+        disc_loss.backward(retain_graph=True)
+        disc_opt.step()
+        gen_opt.zero_grad()
+        gen_loss = ns["get_gen_loss"](gen, disc, criterion, cur_batch_size, z_dim, device)
+        gen_loss.backward()
+        gen_opt.step()
+        state["mean_g"] += gen_loss.item() / display_step
+        if state["step"] % display_step == 0 and state["step"] > 0:
+            fake = gen(ns["get_noise"](cur_batch_size, z_dim, device=device))
+            ns["show_generated_and_real"](fake, real, value_range=(-1, 1))
+            plt.close("all")
+            state["mean_g"] = state["mean_d"] = 0.0
+        state["step"] += 1
+
+    return _timed(step, seconds)
+
+
+def _read_logs(logging: dict) -> list[float]:
+    """What the seed's loop does with a step's logging dict: every value read to the host as a
+    Python number (the seed's steps call ``.item()`` on each; its logger takes floats)."""
+    return [float(value) for value in logging.values()]
+
+
+# The seed's own defaults (its ArgumentParser): the shipped scripts take bigger batches on a GPU.
+SEED_GAN_PROJECT = {"batch_size": 128, "lr": 2e-4}
+
+
 def seed_loop_gan_project(seconds: float, trainer: str) -> float:
     """Seed 002's template loop: train_torch's own loop over the provided DataLoader (the seed's
-    data path), on the same device; the GAN's steps are the reference's."""
+    data path), with the seed's batch of 128 and lr 2e-4, on the same device; the GAN's steps
+    are the reference's. Each step's logging dicts are read to the host as the seed's were
+    (one ``float`` per value: the seed's steps return Python floats, ``.item()`` each), whether
+    the reference returns floats or 0-d tensors there."""
     folder = REPO / "solutions" / "gan_project"
     sys.path.insert(0, str(folder))
     import train_torch
@@ -430,28 +551,61 @@ def seed_loop_gan_project(seconds: float, trainer: str) -> float:
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     a = train_torch.get_parser().parse_args([])
+    lr, batch_size = SEED_GAN_PROJECT["lr"], SEED_GAN_PROJECT["batch_size"]
     model = train_torch.GAN(a.hidden_dims_gen, a.hidden_dims_disc, a.dp_rate_gen, a.dp_rate_disc,
-                            a.z_dim, a.lr).to(device)
-    opt_g = torch.optim.Adam(model.generator.parameters(), lr=a.lr, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=a.lr, betas=(0.5, 0.999))
-    batches = _endless(mnist(batch_size=a.batch_size, num_workers=a.num_workers))
+                            a.z_dim, lr).to(device)
+    opt_g = torch.optim.Adam(model.generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(model.discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
+    batches = _endless(mnist(batch_size=batch_size, num_workers=a.num_workers))
+    logged: list[list[float]] = []
 
     def step():
         x_real = next(batches).to(device)
-        loss_gen, _ = model.generator_step(x_real)
+        loss_gen, logging_gen = model.generator_step(x_real)
         opt_g.zero_grad()
         loss_gen.backward()
         opt_g.step()
-        loss_disc, _ = model.discriminator_step(x_real)
+        loss_disc, logging_disc = model.discriminator_step(x_real)
         opt_d.zero_grad()
         loss_disc.backward()
         opt_d.step()
+        logged.append(_read_logs(logging_gen) + _read_logs(logging_disc))
+        del logged[:-1000]
 
     return _timed(step, seconds)
 
 
 SEED_LOOPS = {"first_gan": seed_loop_first_gan, "gan_tutorial": seed_loop_gan_tutorial,
-              "training_a_gan": seed_loop_training_a_gan, "dropout_gan": seed_loop_dropout_gan}
+              "training_a_gan": seed_loop_training_a_gan, "dropout_gan": seed_loop_dropout_gan,
+              "dcgan": seed_loop_dcgan}
+
+
+def summary(rows: list[dict], seed_rate: float | None, target_seconds: float) -> dict:
+    """One line for a run: the shipped loop's pace against the seed loop's, and when (if at all,
+    within ``target_seconds`` of training) the quality target was first met.
+
+    ``target_met`` is True (met at a mark at or before ``target_seconds``), False (not met, and the
+    run was judged at or after ``target_seconds``, or ran to its end before it), or None (stopped
+    before ``target_seconds`` without meeting it: not judged far enough to say).
+    """
+    if not rows:
+        return {"kind": "summary", "shipped_steps_per_s": None, "seed_steps_per_s": seed_rate and round(seed_rate, 1),
+                "ratio": None, "target_seconds": target_seconds, "target_met": None, "first_met_s": None}
+    last = max(rows, key=lambda r: r["seconds"])
+    shipped = last["steps"] / max(last["seconds"], 1e-9)
+    met = [r for r in rows if r["seconds"] <= target_seconds and target_met(r)]
+    judged_far_enough = last["seconds"] >= target_seconds or any(r["mark"] == "end" for r in rows)
+    first = min(met, key=lambda r: r["seconds"]) if met else None
+    return {"kind": "summary", "shipped_steps_per_s": round(shipped, 1),
+            "shipped_steps_per_s_first_mark": rows[0]["steps_per_s"],
+            "seed_steps_per_s": round(seed_rate, 1) if seed_rate else None,
+            "ratio": round(shipped / seed_rate, 2) if seed_rate else None,
+            "target_seconds": target_seconds,
+            "target_met": True if met else (False if judged_far_enough else None),
+            "first_met_s": first["seconds"] if first else None,
+            "first_met_steps": first["steps"] if first else None,
+            "last_s": last["seconds"], "last_steps": last["steps"], "last_fd": last["fd"],
+            "last_digits": last["digits"], "last_confident": last["confident"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -486,6 +640,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "training_out")
     parser.add_argument("--log", type=Path, default=None, help="append the JSON lines to this file")
     parser.add_argument("--tag", default="", help="a label for these rows (e.g. a recipe's name)")
+    parser.add_argument("--stop-when-met", action="store_true",
+                        help="stop the training at the first time mark that meets the target (its grid "
+                             "is the last one kept)")
+    parser.add_argument("--target-seconds", type=float, default=None,
+                        help="the summary says whether the target was met by then (default: 180 on "
+                             "a GPU, 900 on a CPU)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -497,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--replace takes 'OLD=>NEW'")
     extra = {"device": "cuda" if torch.cuda.is_available() else "cpu", "tag": args.tag,
              "overrides": overrides, **({"replace": args.replace} if args.replace else {}),
+             **({"stop_when_met": True} if args.stop_when_met else {}),
              "trainer": args.trainer if args.assignment == "gan_project" else None}
     torch.manual_seed(0)
 
@@ -514,17 +675,30 @@ def main(argv: list[str] | None = None) -> int:
                           "seconds": args.seed_seconds, "steps_per_s": round(seed_rate, 1), **extra})
         torch.manual_seed(0)
 
-    clock = Clock(args.assignment, marks, args.out, args.log, extra, step_marks=args.step_marks)
+    clock = Clock(args.assignment, marks, args.out, args.log, extra, step_marks=args.step_marks,
+                  stop_when_met=args.stop_when_met)
     if args.assignment == "gan_project":
         run_gan_project(clock, overrides, args.trainer)
     else:
         run_notebook(args.assignment, clock, overrides, replacements=replacements)
-    if seed_rate and clock.rows:
-        first = clock.rows[0]
-        record(args.log, {"kind": "ratio", "assignment": args.assignment,
-                          "shipped_steps_per_s": first["steps_per_s"], "seed_steps_per_s": round(seed_rate, 1),
-                          "ratio": round(first["steps_per_s"] / seed_rate, 2), **extra})
+    target_seconds = args.target_seconds or (180.0 if extra["device"] == "cuda" else 900.0)
+    row = summary(clock.rows, seed_rate, target_seconds)
+    record(args.log, {**row, "assignment": args.assignment, "budget": args.budget, **extra})
+    print(summary_line(args.assignment, extra, row), flush=True)
     return 0
+
+
+def summary_line(assignment: str, extra: dict, row: dict) -> str:
+    """The summary for a person: ``first_gan: shipped 750.3 steps/s, seed 98.6, ratio 7.61; target met at 60 s``."""
+    name = assignment + (f" ({extra['trainer']})" if extra.get("trainer") else "")
+    pace = f"shipped {row['shipped_steps_per_s']} steps/s"
+    if row["seed_steps_per_s"]:
+        pace += f", seed {row['seed_steps_per_s']}, ratio {row['ratio']}"
+    t = f"{row['target_seconds']:g} s"
+    verdict = {True: f"target met at {row['first_met_s']} s (within {t})",
+               False: f"target not met within {t}",
+               None: f"target not met; stopped at {row.get('last_s')} s, before {t}: not judged"}[row["target_met"]]
+    return f"SUMMARY {name}: {pace}; {verdict}"
 
 
 if __name__ == "__main__":

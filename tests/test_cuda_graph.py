@@ -127,3 +127,14 @@ def test_a_recording_that_breaks_off_leaves_cuda_and_its_random_numbers_working(
     net2, opt2 = net_and_opt("cuda")                    # and a later recording still works
     replay = capture(make_step(net2, opt2, noise=True), torch.randn(16, 4, device="cuda"))
     assert hasattr(replay, "graph") and torch.isfinite(replay(torch.randn(16, 4, device="cuda"))).all()
+
+
+@pytest.mark.gpu
+@cuda
+def test_no_recording_while_grading(monkeypatch):
+    """A grader observes every step of a student's loop (gan_tutorial's `train`): a replay would
+    run none of the grader's hooks, so `capture` gives the step back while grading."""
+    monkeypatch.setenv("GAN_COURSE_GRADING", "1")
+    net, opt = net_and_opt("cuda")
+    step = make_step(net, opt)
+    assert capture(step, torch.randn(16, 4, device="cuda")) is step

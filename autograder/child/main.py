@@ -237,8 +237,11 @@ def main() -> None:
     matplotlib.use("Agg")
     import torch
 
-    observers = load_observers(assignment)
+    # The release's imports first: importing `gan_course.data` binds it in the package's
+    # namespace, and load_observers() then protects the packages as they are with it (protected
+    # before, the binding would read as a submission's change to the grader's modules).
     preload([m for m in sys.argv[4].split(",") if m] if len(sys.argv) > 4 else [])
+    observers = load_observers(assignment)
     # The submission gets its own fresh copy of the course's modules if it imports them:
     # patching that copy does not touch the observers bound above.
     for name in [m for m in sys.modules if m.split(".")[0] in ("autograder", "gan_course")]:

@@ -28,6 +28,7 @@ from tqdm.auto import tqdm
 
 from autograder.selfcheck import check
 from gan_course import is_grading
+from gan_course.cuda_graph import capture
 from gan_course.data import DeviceBatches, mnist_dataset
 from gan_course.plots import plot_losses, show_generated_and_real
 from gan_course.evaluate import Tracker, evaluate
@@ -243,6 +244,20 @@ class Generator(nn.Module):
 # reuse the discriminator step's `fake_images`).
 #
 # `train` returns the mean discriminator and generator loss of each epoch, so you can plot them.
+#
+# **Why a `train_step`, and `capture`?** The work of one minibatch (both steps) is the local
+# function `train_step(images)`, and the loop calls it once per minibatch. The networks are so
+# small that a GPU spends most of a step waiting for Python to launch its many tiny kernels. On
+# a GPU, `capture(train_step, first_images)` (from `gan_course.cuda_graph`) records the launches
+# of one step once, as a *CUDA graph*, and each minibatch of 100 then replays them with one call:
+# the same arithmetic, faster (the last, smaller minibatch of an epoch runs step by step). That
+# is why the optimizers are made with `capturable=True` on a GPU, and why `train_step` returns
+# its losses as 0-d tensors (`d_loss.detach()`) that the loop adds up on the device and reads
+# (`.item()`) once per epoch: reading a number makes Python wait for the GPU, and a step that
+# waits cannot be recorded. Returning Python floats (`d_loss.item()`) gives the same history;
+# so does a loop without a `train_step` at all. If your step cannot be recorded (it calls
+# `.item()`, or makes a tensor on the CPU and moves it), `capture` says so in one line and
+# `train` trains step by step: the same training, slower. On a CPU nothing is recorded.
 
 # %% nbgrader={"grade": false, "grade_id": "train", "locked": false, "schema_version": 3, "solution": true}
 def train(generator: nn.Module, discriminator: nn.Module, device: torch.device | str,
@@ -262,6 +277,10 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
     # We will use the binary cross-entropy loss (on logits: it applies the sigmoid itself)
     criterion = nn.BCEWithLogitsLoss()
 
+    # Move generator and discriminator weights to the GPU (when device is "cuda")
+    generator = generator.to(device)
+    discriminator = discriminator.to(device)
+
     # From: https://colab.research.google.com/github/smartgeometry-ucl/dl4g/blob/master/gan.ipynb#scrollTo=-o7DOryPkUOb
     # GAN training can be unstable. In this case, the strong momentum
     # for the gradient prevents convergence. One possible explanation is that the
@@ -269,8 +288,10 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
     # to each other quickly enough. Decreasing beta1 (the exponential decay for the
     # gradient moving average in [0,1], lower is faster decay) from the default 0.9
     # to 0.5 allows for quicker reactions.
-    d_optimizer = optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999))
-    g_optimizer = optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999))
+    # capturable: on a GPU the step is recorded as a CUDA graph (see the text above)
+    on_gpu = torch.device(device).type == "cuda"
+    d_optimizer = optim.Adam(discriminator.parameters(), lr=lr, betas=(0.5, 0.999), capturable=on_gpu)
+    g_optimizer = optim.Adam(generator.parameters(), lr=lr, betas=(0.5, 0.999), capturable=on_gpu)
 
     # Use the MNIST data as training data: shuffled minibatches of 100 images, (100, 1, 28, 28).
     # DeviceBatches copies the whole dataset to `device` once and cuts each minibatch there, where
@@ -284,9 +305,62 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
     num_test_samples = 16
     test_noise = torch.randn(num_test_samples, NOISE_DIM, device=device)  # (16, 100)
 
-    # Move generator and discriminator weights to the GPU (when device is "cuda")
-    generator = generator.to(device)
-    discriminator = discriminator.to(device)
+    def train_step(images):
+        """One minibatch of real images (N, 1, 28, 28) on device: the discriminator's step, then
+        the generator's. Returns d_loss, g_loss, D(x) and D(G(z)) as 0-d tensors on device."""
+        batch_size = images.size(0)  # N (the last batch of an epoch may be smaller)
+
+        # === Train the Discriminator: maximize log D(x) + log(1 - D(G(z))) ===
+        noise = torch.randn(batch_size, NOISE_DIM, device=device)  # (N, 100)
+        fake_images = generator(noise)                              # (N, 1, 28, 28)
+        # .detach() cuts the graph back to the generator: d_loss.backward() then stops at the
+        # fake images and computes no gradients for the generator's weights. Without it, the
+        # backward pass also runs through the whole generator (wasted work), and the gradients
+        # it leaves in the generator's .grad point the wrong way for the generator (they help
+        # D to spot fakes); only the g_optimizer.zero_grad() below keeps them out of the
+        # generator's update.
+        inputs = torch.cat([images, fake_images.detach()])  # (2N, 1, 28, 28): real, then fake
+        # labels: (2N,) float on device, REAL_LABEL for the N real rows then FAKE_LABEL for
+        # the N fake rows, in the same order as inputs
+        ### BEGIN SOLUTION
+        labels = torch.cat([
+            torch.full((batch_size,), REAL_LABEL, device=device),  # (N,) of 1.0: real
+            torch.full((batch_size,), FAKE_LABEL, device=device),  # (N,) of 0.0: fake
+        ])                                                         # (2N,)
+        ### END SOLUTION
+
+        d_outputs = discriminator(inputs)     # (2N,) logits
+        d_loss = criterion(d_outputs, labels)  # BCE of D's scores against real=1 / fake=0
+        d_optimizer.zero_grad()
+        d_loss.backward()                     # gradients for the discriminator only
+        d_optimizer.step()
+
+        # === Train the Generator: maximize log D(G(z)), i.e. make D call the fakes real ===
+        noise = torch.randn(batch_size, NOISE_DIM, device=device)  # (N, 100)
+        fake_images = generator(noise)        # (N, 1, 28, 28), graph reaches G
+        outputs = discriminator(fake_images)  # (N,) logits, no .detach(): gradients flow into G
+
+        # g_loss: criterion of outputs against the targets the generator wants (N,)
+        ### BEGIN SOLUTION
+        # The generator wants D to label its fakes as real: target REAL_LABEL for every fake.
+        # This is -mean log D(G(z)), the "non-saturating" generator loss.
+        g_loss = criterion(outputs, torch.full_like(outputs, REAL_LABEL))
+        ### END SOLUTION
+        g_optimizer.zero_grad()
+        g_loss.backward()  # also leaves gradients in D; d_optimizer.zero_grad() clears them
+        g_optimizer.step()  # updates the generator's weights only
+
+        # D's mean probability that the real and the fake images of this minibatch are real
+        scores = torch.sigmoid(d_outputs.detach())  # (2N,)
+        real_score = scores[:batch_size].mean()     # D(x), a 0-d tensor
+        fake_score = scores[batch_size:].mean()     # D(G(z))
+        return d_loss.detach(), g_loss.detach(), real_score, fake_score
+
+    # On a GPU: record the step once as a CUDA graph and replay it for every minibatch of 100
+    # (on a CPU the step stays as it is, so the CPU run is not touched).
+    if on_gpu:
+        first_images = next(iter(train_loader))[0].to(device)  # (100, 1, 28, 28)
+        train_step = capture(train_step, first_images)
 
     history = {"d_loss": [], "g_loss": []}  # mean loss of each epoch
 
@@ -294,68 +368,27 @@ def train(generator: nn.Module, discriminator: nn.Module, device: torch.device |
         # put the generator/discriminator in training mode
         generator.train()
         discriminator.train()
-        # The loss of each minibatch of this epoch, kept as tensors on the device: reading a GPU
-        # number (.item()) makes Python wait for the GPU, so we read them once per epoch.
-        d_losses, g_losses = [], []
+        # The sums of this epoch's losses, kept as tensors on the device: reading a GPU number
+        # (.item()) makes Python wait for the GPU, so we read them once per epoch.
+        d_loss_sum = torch.zeros((), device=device)
+        g_loss_sum = torch.zeros((), device=device)
 
         for images, _ in tqdm(train_loader, desc=f"epoch {epoch + 1}/{num_epochs}", leave=False):
             images = images.to(device)  # (N, 1, 28, 28) real images in [0, 1] (no copy if there)
-            batch_size = images.size(0)  # N (the last batch of an epoch may be smaller)
-
-            # === Train the Discriminator: maximize log D(x) + log(1 - D(G(z))) ===
-            noise = torch.randn(batch_size, NOISE_DIM, device=device)  # (N, 100)
-            fake_images = generator(noise)                              # (N, 1, 28, 28)
-            # .detach() cuts the graph back to the generator: d_loss.backward() then stops at the
-            # fake images and computes no gradients for the generator's weights. Without it, the
-            # backward pass also runs through the whole generator (wasted work), and the gradients
-            # it leaves in the generator's .grad point the wrong way for the generator (they help
-            # D to spot fakes); only the g_optimizer.zero_grad() below keeps them out of the
-            # generator's update.
-            inputs = torch.cat([images, fake_images.detach()])  # (2N, 1, 28, 28): real, then fake
-            # labels: (2N,) float on device, REAL_LABEL for the N real rows then FAKE_LABEL for
-            # the N fake rows, in the same order as inputs
-            ### BEGIN SOLUTION
-            labels = torch.cat([
-                torch.full((batch_size,), REAL_LABEL, device=device),  # (N,) of 1.0: real
-                torch.full((batch_size,), FAKE_LABEL, device=device),  # (N,) of 0.0: fake
-            ])                                                         # (2N,)
-            ### END SOLUTION
-
-            d_outputs = discriminator(inputs)     # (2N,) logits
-            d_loss = criterion(d_outputs, labels)  # BCE of D's scores against real=1 / fake=0
-            d_optimizer.zero_grad()
-            d_loss.backward()                     # gradients for the discriminator only
-            d_optimizer.step()
-
-            # === Train the Generator: maximize log D(G(z)), i.e. make D call the fakes real ===
-            noise = torch.randn(batch_size, NOISE_DIM, device=device)  # (N, 100)
-            fake_images = generator(noise)        # (N, 1, 28, 28), graph reaches G
-            outputs = discriminator(fake_images)  # (N,) logits, no .detach(): gradients flow into G
-
-            # g_loss: criterion of outputs against the targets the generator wants (N,)
-            ### BEGIN SOLUTION
-            # The generator wants D to label its fakes as real: target REAL_LABEL for every fake.
-            # This is -mean log D(G(z)), the "non-saturating" generator loss.
-            g_loss = criterion(outputs, torch.full_like(outputs, REAL_LABEL))
-            ### END SOLUTION
-            g_optimizer.zero_grad()
-            g_loss.backward()  # also leaves gradients in D; d_optimizer.zero_grad() clears them
-            g_optimizer.step()  # updates the generator's weights only
+            d_loss, g_loss, real_score, fake_score = train_step(images)
             tracker.update(generator)  # every 200 steps: which digits, how close to MNIST
 
-            d_losses.append(d_loss.detach())  # () tensors, no wait for the GPU
-            g_losses.append(g_loss.detach())
+            d_loss_sum += d_loss  # 0-d tensors (a Python float from .item() adds as well)
+            g_loss_sum += g_loss
 
-        history["d_loss"].append(torch.stack(d_losses).mean().item())  # the epoch's mean, a float
-        history["g_loss"].append(torch.stack(g_losses).mean().item())
+        # The epoch's mean losses, as Python floats
+        history["d_loss"].append((d_loss_sum / len(train_loader)).item())
+        history["g_loss"].append((g_loss_sum / len(train_loader)).item())
 
-        # Report the scores of the last minibatch: D's mean probability for real and fake images
-        scores = torch.sigmoid(d_outputs.detach())  # (2N,) probabilities that each image is real
-        real_score = scores[:batch_size].mean().item()  # D(x)
-        fake_score = scores[batch_size:].mean().item()  # D(G(z))
-
-        print(f"Epoch [{epoch + 1}/{num_epochs}], d_loss: {d_loss.item():.4f}, "
-              f"g_loss: {g_loss.item():.4f}, D(x): {real_score:.2f}, D(G(z)): {fake_score:.2f}")
+        # Report the losses and D's scores of the last minibatch
+        print(f"Epoch [{epoch + 1}/{num_epochs}], d_loss: {float(d_loss):.4f}, "
+              f"g_loss: {float(g_loss):.4f}, D(x): {float(real_score):.2f}, "
+              f"D(G(z)): {float(fake_score):.2f}")
 
         # Plot images generated from the 16 noise vectors, beside 16 real ones
         generator.eval()

@@ -14,12 +14,23 @@ of one call (see :func:`~autograder.assignments.gan_tutorial.observe.run_train`)
   networks hold when its ``backward()`` starts;
 * ``torch.optim.Adam`` is a recording subclass: ``zero_grad()`` and ``step()`` report which
   network the optimizer holds, the networks' gradient norms, and fingerprints of both networks'
-  weights before and after each step.
+  weights before and after each step;
+* a forward pre-hook on the generator fingerprints each noise batch it is given.
+
+The reference's ``train`` does each minibatch's work in a local ``train_step(images)`` that it
+records as a CUDA graph on a GPU (``gan_course.cuda_graph.capture``); the checks do not look for
+that structure: they see the same calls whether the loop body is a function or not (the seed's
+loop without a ``train_step`` scores full marks, as does a step that returns Python floats), and
+the grader's runs are on the CPU (and ``meta``), where nothing is recorded. The CUDA run, where
+there is one, trains step by step: the recording hooks read values on the host, so ``capture``
+gives up and says so.
 
 Everything is restored in a ``finally`` block. The grader then judges: the targets of each loss,
 that each optimizer step changes only its own network, that no step uses a stale gradient or
-writes gradients into the other network, that the first losses on known stand-in networks
-have the right values, and that the run finishes with finite losses. When CUDA is available,
+writes gradients into the other network, that each step scores fakes from new noise (fresh
+after the discriminator's step, and new every minibatch), that the first losses on known
+stand-in networks have the right values, and that the run finishes with finite losses and
+history holds each epoch's mean loss. When CUDA is available,
 a second short run on ``"cuda"`` checks that the targets live on the GPU. Hidden checks ask the
 same questions with another number of images (a smaller last minibatch), seeds and epochs.
 """
@@ -45,8 +56,19 @@ from autograder.assignments.gan_tutorial.observe import (
     observe_whole_run,
     stub_networks,
 )
-from autograder.checks import HIDDEN, Check, ObservationError, Verdict, all_of, changed, close, fmt, number, shape
-from autograder.checks import raised_in_cell
+from autograder.checks import (
+    HIDDEN,
+    Check,
+    ObservationError,
+    Verdict,
+    all_of,
+    changed,
+    close,
+    fmt,
+    number,
+    raised_in_cell,
+    shape,
+)
 from autograder.probes import device as meta
 from autograder.probes.loss import bce, explain
 
@@ -363,7 +385,6 @@ def judge_loss_values(obs: dict, p: dict) -> Verdict:
 
 def _judge_used_losses(obs: dict, values: dict, where: str, run: dict) -> Verdict:
     """The losses train backpropagates and reports are the criterion's results themselves."""
-    n = min(BATCH, run["n_images"])
     for e in _list(obs, "events"):
         if e.get("kind") != "backward" or e.get("phase") not in NETWORK:
             continue
@@ -389,7 +410,15 @@ def _judge_used_losses(obs: dict, values: dict, where: str, run: dict) -> Verdic
         first = got[0]
         if not (isinstance(first, (int, float)) and not isinstance(first, bool)
                 and close(float(first), values[right], rel=1e-3)):
-            return Verdict(False, f"{where} (a single minibatch of {n}), train returned "
+            other_key, other = (("g_loss", "g_right") if key == "d_loss" else ("d_loss", "d_right"))
+            if _finite(first) and close(float(first), values[other], rel=1e-3):
+                return Verdict(False, f"{where}, train returned "
+                               f"history['{key}'] = [{fmt(first)}]: that is the {other_key}, not "
+                               f"the {key}. The discriminator's and the generator's losses are "
+                               "swapped on their way into history: check the order in which "
+                               "train_step returns them and the loop unpacks them (d_loss, "
+                               "g_loss, ...).")
+            return Verdict(False, f"{where}, train returned "
                            f"history['{key}'] = [{fmt(first)}], expected the criterion's "
                            f"{key} {fmt(values[right])}: the loss train uses and reports must "
                            "be the criterion's result itself (no factor such as batch_size).")
@@ -485,10 +514,12 @@ def judge_gradients(obs: dict, p: dict) -> Verdict:
 
 
 def judge_fresh_fakes(obs: dict, p: dict) -> Verdict:
-    """The generator's step scores fakes made after the discriminator's step, from new noise."""
+    """The generator's step scores fakes made after the discriminator's step, from new noise,
+    and neither step scores fakes from the noise of an earlier minibatch."""
     d_noise = None        # the noise of the fakes the latest discriminator step was given
     after_step = None     # the noises generated since that step (None: no step yet)
     latest = None         # the noise of the latest generator call
+    used: set = set()     # the noises of the fakes that earlier minibatches' steps scored
     minibatch = 0
     for e in _list(obs, "events"):
         kind, phase = e.get("kind"), e.get("phase")
@@ -512,6 +543,15 @@ def judge_fresh_fakes(obs: dict, p: dict) -> Verdict:
                                "SAME noise as the discriminator's step: draw new noise, "
                                "torch.randn(batch_size, NOISE_DIM, device=device), for the "
                                "generator's step.")
+            for step_name, noise in (("discriminator's", d_noise), ("generator's", after_step[-1])):
+                if noise is not None and noise in used:
+                    return Verdict(False, f"{where} the {step_name} step made its fakes from "
+                                   "the same noise as in an earlier minibatch: the generator "
+                                   "then learns from the same few noise vectors again and again. "
+                                   "Draw new noise inside the step, every minibatch: noise = "
+                                   "torch.randn(batch_size, NOISE_DIM, device=device) (on a GPU "
+                                   "too: a recorded step draws new noise at every replay).")
+            used.update(z for z in (d_noise, after_step[-1]) if z is not None)
             after_step = None
     if minibatch == 0:
         stopped = _stopped(obs, "the generator's step")
@@ -551,6 +591,9 @@ def judge_smoke(obs: dict, p: dict) -> Verdict:
         for call in _list(report, "calls"):
             if not _finite(call.get("loss")):
                 return Verdict(False, f"{where}, a loss was {call.get('loss')}: training diverged.")
+    verdict = _judge_epoch_means(obs, run)
+    if verdict is not None:
+        return verdict
     for call in _list(obs, "calls"):
         want = [sum(_rows(call)), *IMAGE]
         if call.get("disc_shape") != want:
@@ -563,6 +606,42 @@ def judge_smoke(obs: dict, p: dict) -> Verdict:
             return Verdict(False, f"After {_plural(run['epochs'], 'epoch')} the {name}'s weights "
                            "had not changed.")
     return Verdict(True)
+
+
+def _judge_epoch_means(obs: dict, run: dict) -> Verdict | None:
+    """On the CPU run, each history entry is the mean of its epoch's criterion results.
+
+    Judged only where every minibatch made one criterion call per phase and none was left out of
+    the report; None when right or not known."""
+    per_epoch = math.ceil(run["n_images"] / BATCH)
+    history = obs.get("history") or {}
+    if obs.get("truncated"):
+        return None
+    losses = {phase: [c.get("loss") for c in _calls(obs, phase)] for phase in ("d", "g")}
+    if not all(len(v) == per_epoch * run["epochs"] and all(_finite(x) for x in v)
+               for v in losses.values()):
+        return None
+    for key, phase, other in (("d_loss", "d", "g"), ("g_loss", "g", "d")):
+        got = history.get(key)
+        if not isinstance(got, list) or len(got) != run["epochs"]:
+            continue  # the length is judged above
+        for epoch in range(run["epochs"]):
+            epoch_losses = losses[phase][epoch * per_epoch:(epoch + 1) * per_epoch]
+            mean = sum(epoch_losses) / per_epoch
+            value = float(got[epoch]) if _finite(got[epoch]) else math.nan
+            if close(value, mean, rel=1e-4):
+                continue
+            other_mean = sum(losses[other][epoch * per_epoch:(epoch + 1) * per_epoch]) / per_epoch
+            hint = (" (that is the loss of the epoch's last minibatch only)"
+                    if close(value, epoch_losses[-1], rel=1e-4) else
+                    f" (that is the mean {LOSS[other]}: the two losses are swapped on their way "
+                    "into history)" if close(value, other_mean, rel=1e-4) else "")
+            return Verdict(False, f"history['{key}'][{epoch}] is {fmt(got[epoch])}{hint}, but "
+                           f"the mean of the epoch's {per_epoch} {key} values was {fmt(mean)}: "
+                           f"history['{key}'] must hold each epoch's mean loss over all its "
+                           "minibatches (add them up in the loop, divide by their number once "
+                           "per epoch).")
+    return None
 
 
 # --- the list ------------------------------------------------------------------------------
@@ -606,10 +685,12 @@ CHECKS: list[Check] = [
           "train: zero_grad before each backward, no generator gradients from the "
           "discriminator's step", 2.0, observe_whole_run, judge_gradients, VISIBLE_RUN),
     Check("train_generator_fresh_fakes", "train",
-          "train: the generator's step scores fresh fakes made after the discriminator's step",
+          "train: the generator's step scores fresh fakes made after the discriminator's step, "
+          "from new noise every minibatch",
           1.0, observe_whole_run, judge_fresh_fakes, VISIBLE_RUN),
     Check("train_smoke_run", "train",
-          "train: a short run finishes with finite losses and both networks learn", 1.0,
+          "train: a short run finishes with finite losses, each epoch's mean in history, and "
+          "both networks learn", 1.0,
           observe_whole_run, judge_smoke, VISIBLE_RUN),
     Check("train_discriminator_labels_hidden", "train",
           "train: the discriminator's labels with a smaller last minibatch", 1.0,
