@@ -24,7 +24,13 @@ What the step must do to be captured (the notebooks' steps do all of it):
   made on the CPU and moved (``torch.randn(n, z).to(device)``);
 * use optimizers made with ``capturable=True`` (``torch.optim.Adam(..., capturable=True)``);
 * have fixed shapes: a batch of another shape (the smaller last batch of an epoch) is run step
-  by step instead, which is correct, only slower.
+  by step instead, which is correct, only slower;
+* draw its random numbers with torch on the GPU (``torch.randn(..., device=device)``,
+  ``torch.randint(..., device=device)``): those are drawn afresh at every replay, while a number
+  drawn on the host (numpy, Python's ``random``) is drawn once, while recording, and frozen.
+
+A step that takes no tensors (it draws its own batches on the GPU, as ``training_a_gan``'s
+does) names its device instead: ``capture(train_step, device=device)``, then ``train_step()``.
 
 If the step cannot be captured, :func:`capture` says why in one line and gives the step back as
 it is: training is the same, only slower. While a grader runs the code (``is_grading()``),
@@ -45,22 +51,30 @@ from gan_course import is_grading
 __all__ = ["capture"]
 
 
-def capture(step: Callable, *example: torch.Tensor, warmup: int = 3) -> Callable:
+def capture(step: Callable, *example: torch.Tensor, warmup: int = 3,
+            device: torch.device | str | None = None) -> Callable:
     """Return ``step`` recorded as a CUDA graph when ``example`` lies on a GPU, else ``step``.
 
     Parameters:
         step: a function of tensors (one training step) that returns a tensor or a tuple of them
         example: tensors of the shapes, dtypes and device that ``step`` will be called with
         warmup: how many times ``step`` runs on ``example`` before it is recorded
+        device: only for a step that takes no tensors (no ``example``): where it runs; it is
+            recorded when that is a GPU
     Returns:
         a function with the signature of ``step``: on inputs shaped like ``example`` it copies
         them into the graph's inputs and replays the graph; on others it calls ``step``.
     """
-    if not example or not all(isinstance(t, torch.Tensor) and t.is_cuda for t in example):
-        return step                                    # a CPU (or no tensors): nothing to gain
+    if example:
+        on_gpu = all(isinstance(t, torch.Tensor) and t.is_cuda for t in example)
+    else:
+        on_gpu = device is not None and torch.device(device).type == "cuda"
+    if not on_gpu:
+        return step                                    # a CPU (or no device): nothing to gain
     if is_grading():
         return step    # the grader watches every step (a replay runs no Python): never record
     inputs = [t.detach().clone() for t in example]     # the graph reads its inputs from here
+    gpu = inputs[0].device if inputs else torch.device(device)
 
     # Warm-up on a side stream, as CUDA graphs require: it makes the optimizers' state and
     # lets cuDNN/cuBLAS pick their kernels before anything is recorded. The last warm-up step
@@ -76,8 +90,7 @@ def capture(step: Callable, *example: torch.Tensor, warmup: int = 3) -> Callable
     if problem is not None:
         return _step_by_step(step, problem)
 
-    device = inputs[0].device
-    index = device.index if device.index is not None else torch.cuda.current_device()
+    index = gpu.index if gpu.index is not None else torch.cuda.current_device()
     generator = torch.cuda.default_generators[index]
     saved = generator.clone_state()                    # to undo a failed recording (see below)
     graph = torch.cuda.CUDAGraph()

@@ -46,6 +46,28 @@ def test_cpu_step_is_given_back_unchanged():
     step = make_step(net, opt)
     assert capture(step, torch.randn(5, 4)) is step
     assert capture(step) is step                 # nothing to capture with
+    assert capture(step, device="cpu") is step   # a step without tensors, on the CPU
+
+
+@pytest.mark.gpu
+@cuda
+def test_a_step_without_tensors_is_recorded_on_its_device_and_draws_afresh():
+    """A step that draws its own batch on the GPU (training_a_gan's): recorded with device=,
+    and every replay draws new random numbers (a batch drawn once would be frozen)."""
+    net, opt = net_and_opt("cuda")
+
+    def step():
+        x = torch.randn(16, 4, device="cuda")   # the step's own batch
+        return make_step(net, opt)(x), x.sum()
+
+    replay = capture(step, device="cuda")
+    assert hasattr(replay, "graph")
+    sums = []
+    for _ in range(3):
+        loss, total = replay()
+        assert torch.isfinite(loss)
+        sums.append(total.item())
+    assert len(set(sums)) == 3, f"every replay should draw a new batch, got sums {sums}"
 
 
 @pytest.mark.gpu

@@ -38,7 +38,7 @@ MISTAKES = [
               "gen_discriminator_pred = discriminator(generated_images).detach()")],
             ["discriminator_step_detach"], ["no gradient from its score on the fakes"]),
     Mistake("discriminator_step_returns_none",
-            [(DS, "    return disc_loss.item()", "    return None")],
+            [(DS, "    return disc_loss.detach()", "    return None")],
             ["discriminator_step_loss", "discriminator_step_device"], ["None"]),
     Mistake("no_detach_in_discriminator_step",
             [(DS, "generated_images = generator(noise).detach()", "generated_images = generator(noise)")],
@@ -109,9 +109,13 @@ IN_PROCESS_MISTAKES = [
     Mistake("discriminator_leaky_relu_slope_0_2",
             [(DISC, "nn.LeakyReLU(),", "nn.LeakyReLU(0.2),")],
             ["MNISTDiscriminator_layers", "MNISTDiscriminator_hidden"], ["0.01"]),
-    Mistake("discriminator_step_returns_a_tensor",
-            [(DS, "return disc_loss.item()", "return disc_loss")],
-            ["discriminator_step_loss"], [".item()"]),
+    # The text asks for a float or a 0-d tensor: a (1,)-shaped loss is neither, and is named.
+    Mistake("discriminator_step_returns_a_tensor_of_shape_1",
+            [(DS, "return disc_loss.detach()", "return disc_loss.detach().reshape(1)")],
+            ["discriminator_step_loss"], ["tensor of shape (1,)", "0-d tensor"]),
+    Mistake("generator_step_returns_a_list",
+            [(GS, "return generator_loss.detach()", "return [generator_loss.item()]")],
+            ["generator_step_loss", "generator_step_device"], ["list"]),
     Mistake("discriminator_left_in_eval_after_generator_step",
             [(GS, "    generated_images = generator(noise)  ",
               "    discriminator.eval()\n    generated_images = generator(noise)  ")],
@@ -119,7 +123,7 @@ IN_PROCESS_MISTAKES = [
     Mistake("discriminator_in_eval_while_it_learns",
             [(DS, "    real_discriminator_pred = discriminator(images)  ",
               "    discriminator.eval()\n    real_discriminator_pred = discriminator(images)  "),
-             (DS, "    return disc_loss.item()", "    discriminator.train()\n    return disc_loss.item()")],
+             (DS, "    return disc_loss.detach()", "    discriminator.train()\n    return disc_loss.detach()")],
             ["discriminator_step_repeated"], ["eval() mode while it learns", "dropout was off"]),
     Mistake("generator_step_caches_its_noise",
             [(GS, "    noise = torch.randn(batch_size, latent_dim, device=device)  # (B, latent_dim), fresh noise",
@@ -137,6 +141,13 @@ IN_PROCESS_MISTAKES = [
 
 # Correct solutions in other styles: each must keep full marks.
 STYLES = {
+    # The loss value as a Python float (the seed's .item()), or as the loss tensor itself, graph
+    # and all: the text accepts a float or a 0-d tensor.
+    "returns_python_floats": [(DS, "return disc_loss.detach()", "return disc_loss.item()"),
+                              (GS, "return generator_loss.detach()", "return generator_loss.item()")],
+    "returns_the_loss_tensors_with_their_graph": [
+        (DS, "return disc_loss.detach()", "return disc_loss"),
+        (GS, "return generator_loss.detach()", "return generator_loss")],
     "no_grad_instead_of_detach": [
         (DS, "    generated_images = generator(noise).detach()  ",
          "    with torch.no_grad():\n        generated_images = generator(noise)\n    pass  ")],
@@ -192,29 +203,59 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def test_reference_notebook_trains_for_students(monkeypatch):
+FLOAT_RETURNS = {"discriminator_step": [("return disc_loss.detach()", "return disc_loss.item()")],
+                 "generator_step": [("return generator_loss.detach()", "return generator_loss.item()")]}
+
+
+def run_reference_loop(monkeypatch, n_epochs: int, student_edits: dict | None = None) -> dict:
+    """The reference notebook as a student runs it (the training cell included), on 200 tiny
+    images in batches of 64 (the last one smaller), for ``n_epochs``; ``student_edits`` change
+    the student's cells."""
     for var in ("GAN_COURSE_GRADING", "NBGRADER_EXECUTION"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module(200))
     start = "    fixed_noise = torch.randn(64, latent_dim, device=device)"
     edits = {
+        **(student_edits or {}),
         "parameters": [("batch_size = 128 ", "batch_size = 64 ")],
         "settings": [('n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS',
-                      "n_epochs = 2")],
+                      f"n_epochs = {n_epochs}")],
         "training": [(start, "    initial = {k: v.clone() for k, v in generator.state_dict().items()}\n"
                              + start)],
     }
     torch.manual_seed(0)
     try:
-        ns = run_notebook(solution_dir(A) / "dropout_gan.ipynb", edits)
+        return run_notebook(solution_dir(A) / "dropout_gan.ipynb", edits)
     finally:
         plt.close("all")
-    assert ns["score"] == 6, "the last self-check cell (generator_step) should give its 6 points"
+
+
+def assert_trained(ns: dict, n_epochs: int) -> None:
     for losses in (ns["generator_epoch_losses"], ns["discriminator_epoch_losses"]):
-        assert len(losses) == 2 and all(math.isfinite(x) for x in losses), losses
+        assert len(losses) == n_epochs and all(math.isfinite(x) for x in losses), losses
     moved = [k for k, v in ns["generator"].state_dict().items() if not torch.equal(v, ns["initial"][k])]
-    assert moved, "two epochs of training left the generator's weights unchanged"
+    assert moved, f"{n_epochs} epochs of training left the generator's weights unchanged"
     assert not ns["generator"].training, "the samples are drawn in eval() mode"
+
+
+@pytest.mark.parametrize("returns", ["0-d tensors (the reference)", "Python floats"])
+def test_reference_notebook_trains_for_students(monkeypatch, returns):
+    """The loop trains whether the student's steps return 0-d tensors or floats (on the CPU)."""
+    ns = run_reference_loop(monkeypatch, 2, FLOAT_RETURNS if returns == "Python floats" else {})
+    assert ns["score"] == 6, "the last self-check cell (generator_step) should give its 6 points"
+    assert_trained(ns, 2)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_reference_loop_is_recorded_on_a_gpu(monkeypatch, capsys):
+    """On a GPU the reference's training step is recorded as a CUDA graph (the smaller last
+    batch of each epoch runs step by step), and it trains."""
+    ns = run_reference_loop(monkeypatch, 3)
+    assert ns["device"].type == "cuda"
+    assert "could not be recorded" not in capsys.readouterr().out
+    assert hasattr(ns["train_step"], "graph"), "the reference's step was not recorded"
+    assert_trained(ns, 3)
 
 
 # No GPU needed to test how device reports are judged: a CPU observation of the reference with

@@ -30,7 +30,7 @@ G_LOSS = "loss = -torch.log(scores.clamp_min(EPS)).mean()"
 MISTAKES = [
     Mistake("discriminator_output_detached", [(TD, "scores = discriminator(X)", "scores = discriminator(X).detach()")],
             ["train_discriminator_detach", "train_discriminator_device"]),
-    Mistake("train_discriminator_returns_none", [(TD, "    return loss.item()", "    return None")],
+    Mistake("train_discriminator_returns_none", [(TD, "    return loss.detach()", "    return None")],
             ["train_discriminator_loss", "train_discriminator_device"], ["None"]),
     Mistake("no_detach_in_discriminator_step", [(TD, "    X = X.detach()\n", "")],
             ["train_discriminator_detach", "train_discriminator_hidden"], ["detach"]),
@@ -42,12 +42,12 @@ MISTAKES = [
             ["make_real_and_fake_batch", "make_real_and_fake_hidden"], ["swapped"]),
     Mistake("noise_from_torch_rand", [(MRF, "torch.randn(N, noise_dim", "torch.rand(N, noise_dim")],
             ["make_real_and_fake_batch", "make_real_and_fake_hidden"], ["torch.randn"]),
-    Mistake("generator_loss_on_the_whole_mixed_batch", [(TG, "fake = X[is_fake]", "fake = X")],
+    Mistake("generator_loss_on_the_whole_mixed_batch", [(TG, "fake = X[fake_rows]", "fake = X")],
             ["train_generator_loss", "train_generator_hidden"], ["WHOLE", "FAKE_LABEL"]),
     Mistake("fakes_selected_by_the_real_label", [(TG, "(y == FAKE_LABEL)", "(y == REAL_LABEL)")],
             ["train_generator_loss", "train_generator_updates", "train_generator_hidden"],
             ["FAKE_LABEL"]),
-    Mistake("fakes_selected_by_position", [(TG, "fake = X[is_fake]", "fake = X[Nbatch:]")],
+    Mistake("fakes_selected_by_position", [(TG, "fake = X[fake_rows]", "fake = X[Nbatch:]")],
             ["train_generator_loss", "train_generator_hidden"], ["position"]),
     Mistake("bce_with_logits_on_probabilities",
             [(TD, "nn.functional.binary_cross_entropy(scores, y)",
@@ -62,8 +62,15 @@ MISTAKES = [
     Mistake("discriminator_without_sigmoid", [("cell:make_discriminator", "        nn.Sigmoid(),", "")],
             ["make_discriminator_structure", "make_discriminator_structure_hidden"],
             ["Sigmoid"]),  # training_steps: blocked by make_discriminator, not charged twice
-    Mistake("generator_step_returns_a_tensor", [(TG, "return loss.item()", "return loss")],
-            ["train_generator_loss", "training_steps"], [".item()"]),
+    # The text asks for a float or a 0-d tensor: a (1,)-shaped loss is neither, and is named.
+    Mistake("generator_step_returns_a_tensor_of_shape_1",
+            [(TG, "return loss.detach()", "return loss.detach().view(1)")],
+            ["train_generator_loss", "training_steps", "train_generator_hidden"],
+            ["tensor of shape (1,)", "0-d tensor"]),
+    Mistake("discriminator_step_returns_a_tuple",
+            [(TD, "return loss.detach()", "return loss.detach(), scores.detach()")],
+            ["train_discriminator_loss", "train_discriminator_hidden"],
+            ["tuple"]),  # training_steps: blocked by train_discriminator, not charged twice
     # Device bugs, caught on the CPU by the `meta` probe:
     Mistake("labels_made_on_the_cpu_seen_on_meta",
             [(MRF, "torch.full((N, 1), REAL_LABEL, device=device),", "torch.full((N, 1), REAL_LABEL),"),
@@ -92,7 +99,15 @@ STYLES = {
     "student_helper_function": [
         (TG, "def train_generator(", "def fakes_of(X, y):\n    return X[(y == FAKE_LABEL).squeeze(1)]"
          "\n\n\ndef train_generator("),
-        (TG, "fake = X[is_fake]", "fake = fakes_of(X, y)")],
+        (TG, "fake = X[fake_rows]", "fake = fakes_of(X, y)")],
+    # The loss value as a Python float (the original assignment's loss.item()), or as the loss
+    # tensor itself, graph and all: the text accepts a float or a 0-d tensor.
+    "returns_python_floats": [(TD, "return loss.detach()", "return loss.item()"),
+                              (TG, "return loss.detach()", "return loss.item()")],
+    "returns_the_loss_tensor_with_its_graph": [(TD, "return loss.detach()", "return loss"),
+                                               (TG, "return loss.detach()", "return loss")],
+    # The fakes by a boolean mask, as the text suggests (on a GPU: trained step by step)
+    "fakes_selected_with_a_boolean_mask": [(TG, "fake = X[fake_rows]", "fake = X[is_fake]")],
     # #27: in-place detach_() of the mixed batch
     "detach_in_place": [(TD, "    X = X.detach()\n", "    X.detach_()\n")],
     # Layer sizes as numpy ints (np.prod gives a numpy.int64): correct code, which once killed
@@ -122,27 +137,60 @@ def one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def test_reference_notebook_trains_for_students(monkeypatch):
+FLOAT_RETURNS = {"train_discriminator": [("return loss.detach()", "return loss.item()")],
+                 "train_generator": [("return loss.detach()", "return loss.item()")]}
+
+
+def run_reference_loop(monkeypatch, n_steps: int, student_edits: dict | None = None) -> dict:
+    """The reference notebook as a student runs it (the training cell included), on tiny data,
+    for ``n_steps`` steps of batch 8; ``student_edits`` change the student's cells."""
     for var in ("GAN_COURSE_GRADING", "NBGRADER_EXECUTION"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setitem(sys.modules, "gan_course.data", tiny_data_module())
-    start = "    generator_losses, discriminator_losses = [], []\n"
+    recorded = "    train_step = capture(train_step, device=device)\n"
     edits = {
+        **(student_edits or {}),
         "hyperparameters": [("BATCH_SIZE = 100", "BATCH_SIZE = 8")],
-        "settings": [('N_STEPS = FULL_RUN_STEPS if device.type == "cuda" else QUICK_CPU_RUN_STEPS', "N_STEPS = 20"),
+        "settings": [('N_STEPS = FULL_RUN_STEPS if device.type == "cuda" else QUICK_CPU_RUN_STEPS',
+                      f"N_STEPS = {n_steps}"),
                      ("PLOT_EVERY = max(1, N_STEPS // 10)", "PLOT_EVERY = 10")],
-        "training": [(start, start + "    initial = {k: v.clone() for k, v in generator.state_dict().items()}\n")],
+        "training": [(recorded, recorded + "    initial = {k: v.clone() for k, v in "
+                      "generator.state_dict().items()}\n")],
     }
     torch.manual_seed(0)
     try:
-        ns = run_notebook(solution_dir(A) / "training_a_gan.ipynb", edits)
+        return run_notebook(solution_dir(A) / "training_a_gan.ipynb", edits)
     finally:
         plt.close("all")
-    assert ns["score"] == 7, "the last self-check cell (train_generator) should give its 7 points"
+
+
+def assert_trained(ns: dict, n_steps: int) -> None:
     for losses in (ns["generator_losses"], ns["discriminator_losses"]):
-        assert len(losses) == 20 and all(isinstance(x, float) and math.isfinite(x) for x in losses)
+        assert len(losses) == n_steps and all(isinstance(x, float) and math.isfinite(x) for x in losses)
     moved = [k for k, v in ns["generator"].state_dict().items() if not torch.equal(v, ns["initial"][k])]
-    assert moved, "20 training steps left the generator's weights unchanged"
+    assert moved, f"{n_steps} training steps left the generator's weights unchanged"
+
+
+@pytest.mark.parametrize("returns", ["0-d tensors (the reference)", "Python floats"])
+def test_reference_notebook_trains_for_students(monkeypatch, returns):
+    """The loop trains whether the student's steps return 0-d tensors or floats (on the CPU)."""
+    student = FLOAT_RETURNS if returns == "Python floats" else {}
+    ns = run_reference_loop(monkeypatch, 20, student)
+    assert ns["score"] == 7, "the last self-check cell (train_generator) should give its 7 points"
+    assert_trained(ns, 20)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_reference_loop_is_recorded_on_a_gpu(monkeypatch, capsys):
+    """On a GPU the reference's training step is recorded as a CUDA graph, and it trains."""
+    ns = run_reference_loop(monkeypatch, 30)
+    assert ns["device"].type == "cuda"
+    assert "could not be recorded" not in capsys.readouterr().out
+    assert hasattr(ns["train_step"], "graph"), "the reference's step was not recorded"
+    assert ns["TRAIN"].is_cuda, "sample_mnist should draw on the GPU during training"
+    assert_trained(ns, 30)
+    assert len(set(ns["generator_losses"])) > 1, "every replay gave the same loss: a frozen batch?"
 
 
 # No GPU needed to test how device reports are judged: a CPU observation of the reference with

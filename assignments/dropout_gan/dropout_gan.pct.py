@@ -50,6 +50,7 @@ from tqdm.auto import tqdm
 
 from autograder.selfcheck import check
 from gan_course import default_device, is_grading
+from gan_course.cuda_graph import capture
 from gan_course.data import DeviceBatches, mnist_dataset
 from gan_course.plots import format_loss, plot_losses, show_generated_and_real
 from gan_course.evaluate import Tracker, evaluate
@@ -269,7 +270,12 @@ loss_func = nn.BCEWithLogitsLoss()
 #    `torch.ones_like` or `torch.zeros_like` so the targets have the predictions' shape and device,
 # 5. `disc_loss = (real_loss + fake_loss) / 2`,
 # 6. `disc_optimizer.zero_grad()`, `disc_loss.backward()`, `disc_optimizer.step()`,
-# 7. return the loss as a Python float, `disc_loss.item()`.
+# 7. return the loss value: `disc_loss.detach()`, a 0-d tensor, or `disc_loss.item()`, a Python
+#    float. Both are accepted.
+#
+# The reference returns the tensor. `.item()` copies the number from the GPU to Python, so
+# Python waits for the GPU at every step, and the training step can't be recorded as a CUDA graph
+# (see the training loop at the end). The loop still trains with a float, just step by step.
 #
 # Draw new noise on every call (never reuse a noise tensor from an earlier call), and leave
 # the networks' modes alone: the training loop puts both in `train()` mode, and a step that
@@ -278,7 +284,7 @@ loss_func = nn.BCEWithLogitsLoss()
 # %% nbgrader={"grade": false, "grade_id": "discriminator_step", "locked": false, "schema_version": 3, "solution": true}
 def discriminator_step(generator: nn.Module, discriminator: nn.Module, images: torch.Tensor,
                        disc_optimizer: torch.optim.Optimizer, loss_func: nn.Module,
-                       latent_dim: int) -> float:
+                       latent_dim: int) -> float | torch.Tensor:
     """One update of the discriminator on a batch of real images and as many fake ones.
 
     Parameters:
@@ -290,7 +296,8 @@ def discriminator_step(generator: nn.Module, discriminator: nn.Module, images: t
         loss_func: nn.BCEWithLogitsLoss(), loss_func(logits, targets)
         latent_dim: the length of each noise vector
     Returns:
-        disc_loss = (real_loss + fake_loss) / 2 of this batch (before the update), a float
+        disc_loss = (real_loss + fake_loss) / 2 of this batch (before the update): a 0-d
+        tensor (disc_loss.detach()) or a Python float (disc_loss.item())
     """
     # TODO: your code here
     raise NotImplementedError()
@@ -320,7 +327,8 @@ score
 # 3. get the discriminator's prediction on them,
 # 4. the loss compares that prediction with targets `REAL_LABEL` (ones),
 # 5. `gen_optimizer.zero_grad()`, `backward()`, `gen_optimizer.step()`,
-# 6. return the loss as a Python float.
+# 6. return the loss value, a 0-d tensor (`generator_loss.detach()`) or a Python float
+#    (`.item()`), as in `discriminator_step`.
 #
 # As in `discriminator_step`: fresh noise on every call, and both networks left in the mode
 # they were in (`train()` while training).
@@ -332,7 +340,7 @@ score
 # %% nbgrader={"grade": false, "grade_id": "generator_step", "locked": false, "schema_version": 3, "solution": true}
 def generator_step(generator: nn.Module, discriminator: nn.Module, batch_size: int,
                    gen_optimizer: torch.optim.Optimizer, loss_func: nn.Module, latent_dim: int,
-                   device: torch.device | str) -> float:
+                   device: torch.device | str) -> float | torch.Tensor:
     """One update of the generator: maximize log D(G(z)), i.e. minimize BCE(D(G(z)), 1).
 
     Parameters:
@@ -344,7 +352,7 @@ def generator_step(generator: nn.Module, discriminator: nn.Module, batch_size: i
         latent_dim: the length of each noise vector
         device: where to create the noise (the networks' device)
     Returns:
-        generator_loss of this batch (before the update), a float
+        generator_loss of this batch (before the update): a 0-d tensor or a Python float
     """
     # TODO: your code here
     raise NotImplementedError()
@@ -411,6 +419,19 @@ score
 # recognisable; at `2e-4` it was 78 %). The next cell sets the length of the run: it is yours to
 # change (the grader does not use it). You can also stop the training at any time (Kernel →
 # Interrupt): the networks keep what they have learnt.
+#
+# **Why `capture`?** The networks are so small that a GPU spends most of a step waiting for
+# Python to launch its many tiny kernels. `capture(train_step, first_images)` (from
+# `gan_course.cuda_graph`) records the launches of one step once, as a *CUDA graph*, and then
+# each step replays them with one call: the same arithmetic, several times faster. That is why
+# the optimizers are made with `capturable=True` on a GPU, and why the loop keeps the losses on
+# the device and reads them once per epoch. Dropout's random masks are drawn afresh at every
+# replay (they come from torch's generator on the GPU). On a CPU, `capture` gives `train_step`
+# back unchanged. Your two steps need nothing special to be recorded: return the loss as a
+# tensor, make every tensor on the device with torch (`torch.randn(..., device=...)`), and
+# read nothing back to Python (no `.item()`, `print(loss)` or numpy). If a step can't be
+# recorded (for example it returns `loss.item()`), `capture` says so in one line and the loop
+# trains step by step: the same training, slower.
 
 # %% nbgrader={"grade": false, "grade_id": "settings", "locked": false, "schema_version": 3, "solution": false}
 FULL_RUN_EPOCHS = 50       # passes over the 60,000 training images (a GPU: a few minutes)
@@ -419,10 +440,32 @@ n_epochs = FULL_RUN_EPOCHS if device.type == "cuda" else QUICK_CPU_RUN_EPOCHS
 
 # %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
 if not is_grading():
+    on_gpu = device.type == "cuda"  # capturable: on a GPU the step is recorded (see above)
     generator = MNISTGenerator(latent_dim).to(device)
     discriminator = MNISTDiscriminator().to(device)
-    gen_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas)
-    disc_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas)
+    gen_optimizer = torch.optim.Adam(generator.parameters(), lr=lr, betas=betas, capturable=on_gpu)
+    disc_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr, betas=betas,
+                                      capturable=on_gpu)
+
+    def as_loss(value) -> torch.Tensor:
+        """A step's loss value (a 0-d tensor or a Python float) as a 0-d tensor on the device."""
+        return torch.as_tensor(value, dtype=torch.float32, device=device).detach().reshape(())
+
+    def train_step(images):
+        """One training step on real images (B, 1, 28, 28): the discriminator's update, then the
+        generator's. Returns both losses, 0-d tensors on the device."""
+        # Discriminator: maximize log D(x) + log(1 - D(G(z))).
+        disc_loss = discriminator_step(generator, discriminator, images, disc_optimizer,
+                                       loss_func, latent_dim)
+        # Generator: maximize log D(G(z)).
+        gen_loss = generator_step(generator, discriminator, images.shape[0], gen_optimizer,
+                                  loss_func, latent_dim, device)
+        return as_loss(gen_loss), as_loss(disc_loss)
+
+    # On a GPU: record the step once as a CUDA graph and replay it (on a CPU: the step as it is).
+    # The networks are in train() mode (dropout on) while it is recorded, as while they learn.
+    first_images = next(iter(dataloader))[0].to(device)  # (batch_size, 1, 28, 28)
+    train_step = capture(train_step, first_images)
 
     fixed_noise = torch.randn(64, latent_dim, device=device)  # the same z every epoch
     generator_epoch_losses, discriminator_epoch_losses = [], []
@@ -430,19 +473,17 @@ if not is_grading():
     for epoch in range(1, n_epochs + 1):
         generator.train()        # dropout on while learning
         discriminator.train()
-        generator_batch_losses, discriminator_batch_losses = [], []
+        batch_losses = []        # one (2,) tensor [generator, discriminator] per step, on the device
         for images, _ in tqdm(dataloader, desc=f"epoch {epoch}/{n_epochs}"):
             images = images.to(device)  # (B, 1, 28, 28) in [-1, 1]; already there: no copy
-            # Discriminator: maximize log D(x) + log(1 - D(G(z))).
-            discriminator_batch_losses.append(discriminator_step(
-                generator, discriminator, images, disc_optimizer, loss_func, latent_dim))
-            # Generator: maximize log D(G(z)).
-            generator_batch_losses.append(generator_step(
-                generator, discriminator, images.shape[0], gen_optimizer, loss_func, latent_dim,
-                device))
+            gen_loss, disc_loss = train_step(images)  # the last, smaller batch: step by step
+            # Reading a GPU number makes Python wait for the GPU: the losses stay on the device
+            # (stacked, a copy: a replay overwrites the graph's outputs) and are read per epoch.
+            batch_losses.append(torch.stack([gen_loss, disc_loss]))
             tracker.update(generator)
-        generator_epoch_losses.append(np.mean(generator_batch_losses))
-        discriminator_epoch_losses.append(np.mean(discriminator_batch_losses))
+        mean_generator_loss, mean_discriminator_loss = torch.stack(batch_losses).mean(0).tolist()
+        generator_epoch_losses.append(mean_generator_loss)
+        discriminator_epoch_losses.append(mean_discriminator_loss)
         print(f"epoch {epoch}: generator loss {format_loss(generator_epoch_losses[-1])}, "
               f"discriminator loss {format_loss(discriminator_epoch_losses[-1])}")
 

@@ -343,7 +343,8 @@ def judge_on_meta(report, function: str, device_hint: str) -> Verdict:
 
 # What a device check asks its function to return (``judge_meta_run``'s ``returns``).
 RETURNS = {"tensor": "a tensor (or tensors) on the device it was given",
-           "float": "a Python float (loss.item())"}
+           "float": "a Python float (loss.item())",
+           "number": "the loss value, a Python float (loss.item()) or a 0-d tensor (loss.detach())"}
 
 
 def returned_problem(obs, function: str, returns: str | None) -> str | None:
@@ -356,6 +357,9 @@ def returned_problem(obs, function: str, returns: str | None) -> str | None:
         return None
     if returns == "float" and kind == "a float":
         return None
+    # "number": a float or a tensor; whether that tensor is 0-d is the CPU loss check's question
+    if returns == "number" and kind in ("a float", "a tensor"):
+        return None
     return (f"{function} returned {kind[:60]}: on the device 'meta' (the grader's stand-in for a "
             f"GPU) it ran without a device error, but a device check gives points only to code "
             f"that works, and {function} should return {RETURNS[returns]}.")
@@ -365,7 +369,7 @@ def judge_meta_run(obs, function: str, hint: str, noise_where: str, noise_hint: 
                    what: str = "noise", key: str = "noise_devices", note: str = "",
                    returns: str | None = None) -> Verdict:
     """:func:`judge_on_meta`, then: the grader's stand-in generator got its input on ``meta``,
-    and the function returned what it should (``returns``: "tensor", "float" or None, see
+    and the function returned what it should (``returns``: "tensor", "float", "number" or None, see
     :func:`returned_problem`).
 
     The message for CPU noise reads "``function`` gave the generator ``what`` on the CPU (made

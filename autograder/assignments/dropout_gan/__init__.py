@@ -56,7 +56,7 @@ from autograder.checks import raised
 from autograder.probes import alternating
 from autograder.probes import device as meta
 from autograder.probes.isolation import judge_score_gradients, judge_own_step
-from autograder.probes.loss import bce, explain
+from autograder.probes.loss import bce, explain, number_problem
 from autograder.probes.networks import LinearDiscriminator
 from autograder.probes.noise import freshness
 
@@ -415,17 +415,15 @@ def _judge_loss(obs: dict, p: dict, candidates: dict[str, float],
         hint = explain(got, candidates, hints)
         if hint:
             return Verdict(False, f"{msg}: {hint}")
-        advice = ("Return the loss computed before the update (disc_loss.item()), with "
+        advice = ("Return the loss computed before the update (disc_loss.detach()), with "
                   "loss_func on the discriminator's logits: REAL_LABEL for the real images, "
                   "FAKE_LABEL for the fakes." if fn == "discriminator_step" else
                   "Return the loss computed before the update: loss_func on the "
                   "discriminator's logits for the fakes against REAL_LABEL.")
         return Verdict(False, f"{msg}. {advice}")
-    if obs.get("returned") != "float":
-        name = "disc_loss" if fn == "discriminator_step" else "generator_loss"
-        return Verdict(False, f"{fn} returned a {obs.get('returned')}, expected a Python float: "
-                       f"return {name}.item() (the training loop averages these numbers; a "
-                       "tensor would keep its whole graph alive).")
+    problem = number_problem(obs.get("returned"), fn)   # a Python float or a 0-d tensor
+    if problem:
+        return Verdict(False, problem)
     return _cuda_verdict(obs.get("cuda"), p)
 
 
@@ -565,7 +563,7 @@ def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
     return meta.judge_meta_run(obs, fn, DEVICE_HINTS[fn], "the networks are on the device 'meta' "
                                "(the grader's stand-in for a GPU). ", DEVICE_HINTS[fn],
-                               returns="float")
+                               returns="number")
 
 
 # --- a short training run with the student's own networks --------------------------------
@@ -648,7 +646,7 @@ CHECKS: list[Check] = [
     Check("MNISTGenerator_hidden", GEN, "MNISTGenerator with another latent_dim and batch", 1.0,
           observe_network, judge_generator_hidden, _net(GEN, 8, 9, 300.0, latent_dim=7), HIDDEN),
     Check("discriminator_step_loss", DS,
-          "discriminator_step: (real_loss + fake_loss) / 2 on known inputs, as a float", 1.0,
+          "discriminator_step: (real_loss + fake_loss) / 2 on known inputs, a float or 0-d tensor", 1.0,
           observe_step, judge_discriminator_loss, _step(DS, 9, 8, 12)),
     Check("discriminator_step_detach", DS,
           "discriminator_step: the generator's weights and gradients stay untouched (detach)",
@@ -666,7 +664,7 @@ CHECKS: list[Check] = [
           "discriminator_step: works on the networks' device (checked on `meta`)", 1.0,
           observe_device, judge_device, _step(DS, 17, 4, 6)),
     Check("generator_step_loss", GS,
-          "generator_step: BCE(D(G(z)), 1) on known inputs, as a float", 1.0,
+          "generator_step: BCE(D(G(z)), 1) on known inputs, as a float or a 0-d tensor", 1.0,
           observe_step, judge_generator_loss, _step(GS, 13, 8, 12)),
     Check("generator_step_updates", GS,
           "generator_step: zero_grad, then a step of the generator only", 1.0,

@@ -18,7 +18,7 @@ from autograder.child.errors import describe_error
 from autograder.probes import alternating
 from autograder.probes import device as meta
 from autograder.probes.isolation import ScoreGradients, StepWatch
-from autograder.probes.loss import returned_kind
+from autograder.probes.loss import number_kind
 from autograder.probes.networks import LinearDiscriminator, NoiseRecordingGenerator, real_images
 
 LATENT_DIM = 100         # the notebook's latent_dim
@@ -158,7 +158,7 @@ def _call_step(ns: dict, p: dict, device: str) -> dict:
     report = watch.report()
     if scores is not None:
         report["score_grads"] = scores.report()
-    return {"loss": ob.scalar(loss, f"{fn}'s result"), "returned": returned_kind(loss), **report,
+    return {"loss": ob.scalar(loss, f"{fn}'s result"), "returned": number_kind(loss), **report,
             "noise": gen.noise,
             "globals_changed": {k: changed(v, ob.snapshot(ns[k])) != []
                                 for k, v in globals_before.items()}}

@@ -59,7 +59,7 @@ from autograder.checks import raised
 from autograder.probes import alternating, structure
 from autograder.probes import device as meta
 from autograder.probes.isolation import judge_own_step, judge_score_gradients
-from autograder.probes.loss import explain
+from autograder.probes.loss import explain, number_problem
 
 NOTEBOOK = "training_a_gan.ipynb"
 
@@ -266,7 +266,7 @@ def judge_device(obs: dict, p: dict) -> Verdict:
     fn = p["function"]
     return meta.judge_meta_run(obs, fn, DEVICE_HINTS[fn], "the generator is on the device 'meta' "
                                "(the grader's stand-in for a GPU): ", DEVICE_HINTS["make_real_and_fake"],
-                               returns="tensor" if fn == "make_real_and_fake" else "float")
+                               returns="tensor" if fn == "make_real_and_fake" else "number")
 
 
 # --- train_discriminator / train_generator ----------------------------------------------
@@ -427,12 +427,9 @@ GENERATOR_HINTS = {
 
 
 def _judge_returned(obs: dict, function: str) -> Verdict | None:
-    kind = obs.get("returned")
-    if kind != "float":
-        return Verdict(False, f"{function} returned a {kind}, expected a Python float: return "
-                       "loss.item() (a tensor would keep its whole graph alive in the training "
-                       "loop's list of losses).")
-    return None
+    """The loss value, as the text allows: a Python float or a 0-d tensor."""
+    problem = number_problem(obs.get("returned"), function)
+    return Verdict(False, problem) if problem else None
 
 
 def _judge_loss(obs: dict, p: dict, candidates: dict[str, float], hints: dict[str, str],
@@ -508,10 +505,15 @@ judge_generator_hidden = all_of("judge_generator_hidden", judge_generator_loss, 
 # --- a short training run with the student's own networks and functions ------------------
 
 
-def _returned_floats(i: int, step: dict) -> str | None:
-    if step.get("returned") != ["float", "float"]:
-        return (f"the steps returned {step.get('returned')}, expected two Python floats: return "
-                "loss.item().")
+def _returned_numbers(i: int, step: dict) -> str | None:
+    """Each step's loss value, as the text allows: a Python float or a 0-d tensor."""
+    returned = step.get("returned")
+    if not isinstance(returned, list) or len(returned) != 2:
+        raise ObservationError("returned kinds missing")
+    for kind, fn in zip(returned, ("train_generator", "train_discriminator"), strict=True):
+        problem = number_problem(kind, fn)
+        if problem:
+            return f"at step {i} {problem}"
     return None
 
 
@@ -520,7 +522,7 @@ _NOT_FINITE = "at step {i} {fn} returned {value}. Clamp the scores before the lo
 TRAINING_RULES = [
     alternating.finite("g_loss", _NOT_FINITE.replace("{fn}", "train_generator")),
     alternating.finite("d_loss", _NOT_FINITE.replace("{fn}", "train_discriminator")),
-    _returned_floats,
+    _returned_numbers,
     alternating.weights("gen_step", "gen", True, "at step {i} train_generator did not change the "
                         "generator's weights. Does it call loss.backward() and opt.step()? Does "
                         "make_real_and_fake label the fakes 0 and keep their gradient, and does "
@@ -596,7 +598,7 @@ CHECKS: list[Check] = [
           1.0, observe_real_and_fake, judge_real_and_fake, {"seed": 6, "n": 9}, HIDDEN),
     _device_check("make_real_and_fake", 15, 4),
     Check("train_discriminator_loss", "train_discriminator",
-          "train_discriminator: BCE of the mixed batch, returned as a float", 1.0,
+          "train_discriminator: BCE of the mixed batch, returned as a float or a 0-d tensor", 1.0,
           observe_train_step, judge_discriminator_loss, _step("train_discriminator", 7, 5)),
     Check("train_discriminator_updates", "train_discriminator",
           "train_discriminator: zero_grad, then a step of the discriminator only", 2.0,
@@ -610,7 +612,7 @@ CHECKS: list[Check] = [
           HIDDEN),
     _device_check("train_discriminator", 16, 5),
     Check("train_generator_loss", "train_generator",
-          "train_generator: -mean log D(G(z)) of the fakes (by label), as a float", 1.0,
+          "train_generator: -mean log D(G(z)) of the fakes (by label), as a float or 0-d tensor", 1.0,
           observe_train_step, judge_generator_loss, _step("train_generator", 11, 5)),
     Check("train_generator_updates", "train_generator",
           "train_generator: zero_grad, then a step of the generator only", 2.0,

@@ -18,7 +18,7 @@ from autograder.child.errors import describe_error
 from autograder.probes import alternating, networks, structure
 from autograder.probes import device as meta
 from autograder.probes.isolation import ScoreGradients, StepWatch
-from autograder.probes.loss import returned_kind
+from autograder.probes.loss import number_kind
 from autograder.probes.networks import LinearDiscriminator, real_images
 from autograder.probes.standins import StandInExpired, as_the_student_calls
 
@@ -259,7 +259,7 @@ def observe_train_step(ns: dict, p: dict) -> dict:
     ob.seed_all(p["seed"])
     with StandIns(ns, p["seed"], shuffle=True) as s:
         loss = step(p["n"], opt, gen, disc)
-    return {"loss": ob.scalar(loss, f"{p['function']}'s result"), "returned": returned_kind(loss),
+    return {"loss": ob.scalar(loss, f"{p['function']}'s result"), "returned": number_kind(loss),
             **watch.report(), "disc_inputs": disc.inputs, "batch_calls": s.batch_calls,
             "score_grads": scores.report()}
 
@@ -299,7 +299,7 @@ def _training_steps(ns: dict, p: dict, device: str) -> list[dict]:
     def record(g_loss, d_loss, gen_step: dict, disc_step: dict) -> dict:
         return {"g_loss": ob.scalar(g_loss, "train_generator's result"),
                 "d_loss": ob.scalar(d_loss, "train_discriminator's result"),
-                "returned": [returned_kind(g_loss), returned_kind(d_loss)],
+                "returned": [number_kind(g_loss), number_kind(d_loss)],
                 "gen_step": gen_step, "disc_step": disc_step}
 
     with StandIns(ns, p["seed"]):
