@@ -12,6 +12,14 @@ grades it with ``python -m autograder grade ID PATH --out F`` in a child process
 timing field (``execution_time``), replaces the checkout's and the case folder's paths with
 placeholders, and writes ``OUT_DIR/<id>/<case>.json`` (sorted keys). ``compare`` lists every
 case whose canonical JSON differs, and exits 1 if any does.
+
+To compare two commits, check each out as a git worktree and run ``take`` there with
+``PYTHONPATH`` set to that worktree: the grader refuses a copy of itself found in the current
+folder that is not the installed one (``autograder/safe_start.py``), and says so in each case's
+JSON ("NO RESULTS (exit 2)")::
+
+    git worktree add --detach /tmp/before OLD && cd /tmp/before
+    PYTHONPATH=/tmp/before python tests/tools/snapshot_results.py take /tmp/snap_before
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 TESTS = REPO / "tests"
-ASSIGNMENT_IDS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project"]
+ASSIGNMENT_IDS = ["first_gan", "gan_tutorial", "training_a_gan", "dropout_gan", "gan_project", "dcgan"]
 TIMING_KEYS = {"execution_time"}
 MISTAKE_LISTS = ("MISTAKES", "IN_PROCESS_MISTAKES", "GPU_MISTAKES")
 
