@@ -386,14 +386,16 @@ def plot_samples(generator: nn.Module, n: int = 16) -> None:
 # other's moves). Measured with the course's evaluator (`docs/benchmarks.md`):
 #
 # * **on a GPU** (an H100) the networks are so small that a step waits for Python and kernel
-#   launches, not for arithmetic: about 200 steps a second. All 10 digits and 83 % of the samples
-#   clearly recognisable after 12,000 steps (one minute); 10 digits, 87 % at the end of the
-#   20,000-step run (under two minutes);
+#   launches, not for arithmetic: about 150 steps a second step by step, and about 750 with the
+#   step recorded as a CUDA graph (the training cell below). The 20,000-step run takes 27 s and
+#   ends with 9 digits, 86 % of the samples clearly recognisable;
 # * **on a CPU** a step's time grows with the width: about 19 steps a second on the course's
 #   2-core test machine (both cores). All 10 digits, 71 % recognisable after 5,700 steps (5
 #   minutes), 80 % after 11,200 (10 minutes). So the CPU run is 15,000 steps, about 14 minutes
 #   there (on one core about twice as long); it ended with 9 digits (the 5s had dropped below
-#   2 % of the samples) and 84 % recognisable. Digits come and go as the two networks chase each
+#   2 % of the samples) and 84 % recognisable. (Those CPU figures were measured when
+#   `sample_mnist` drew its indices with numpy; it now draws them with torch, so a run sees other
+#   batches and its figures differ a little.) Digits come and go as the two networks chase each
 #   other: the tracker's plot after the training shows it.
 #
 # **Where this departs from the original assignment.** It suggested networks of width 100, the

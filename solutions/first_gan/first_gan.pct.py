@@ -312,12 +312,12 @@ dataloader = DeviceBatches(dataset, batch_size, device=device)  # kept on `devic
 # The training settings are yours to change (the grader does not use this cell):
 #
 # * `n_epochs`: the number of times you iterate through the entire dataset when training (one
-#   epoch is 469 steps). The full run is 80 epochs: under a minute on a GPU (50 s on an NVIDIA
-#   H200), for all ten digits, 82 % of them clearly recognisable. Longer is not better at this
-#   learning rate: after about 60,000 steps the generator starts to drop digits (mode collapse,
-#   see "Did my GAN learn?" below). On a CPU the quick run is 55
-#   epochs (25,795 steps): about 14 minutes on a 2-core machine, and the pictures turn from
-#   noise into digits, most of them clear. (The original assignment trained 200 epochs at a
+#   epoch is 469 steps). The full run is 80 epochs: under a minute on a GPU (52 s on an NVIDIA
+#   H100), for all ten digits, 88 % of them clearly recognisable. Train much longer and watch
+#   the tracker: at a ten times smaller rate than the seed's, GANs like this one start to drop
+#   digits after some 60,000 steps (mode collapse, see "Did my GAN learn?" below). On a CPU the
+#   quick run is 55 epochs (25,795 steps): 13 minutes on a 2-core machine (measured), and it ends
+#   with all ten digits, 85 % of them clearly recognisable. (The original assignment trained 200 epochs at a
 #   fifteen times smaller learning rate, see above.)
 # * `display_step`: how often (in steps, one step per batch) to show the generator's images next
 #   to real ones and print the mean losses. One epoch is `len(dataloader)` = 469 steps at
@@ -501,11 +501,11 @@ score
 # Python to launch its three hundred or so tiny kernels. `capture(train_step, first_batch)`
 # (from `gan_course.cuda_graph`) records the launches of one step once, as a *CUDA graph*, and
 # then each step replays them with one call: the same arithmetic, several times faster (on an
-# NVIDIA H200, about 130 steps a second step by step, and about 750 replayed). That is why
+# NVIDIA H100, about 100 steps a second step by step, and about 720 replayed). That is why
 # the optimizers above are made with `capturable=True` on a GPU, and why the loop keeps the
 # losses on the device instead of calling `.item()` every step. On a CPU, `capture` gives
-# `train_step` back unchanged: a 2-core CPU does 18 to 24 steps a second (an epoch in 20 to
-# 26 s). Your `update_generator` needs nothing special: if it cannot be recorded (for example
+# `train_step` back unchanged: a 2-core CPU does about 33 steps a second (an epoch in about
+# 14 s). Your `update_generator` needs nothing special: if it cannot be recorded (for example
 # it calls `.item()`), `capture` says so and the loop trains step by step.
 
 # %% nbgrader={"grade": false, "grade_id": "training", "locked": true, "schema_version": 3, "solution": false}
