@@ -19,7 +19,7 @@ from autograder.assignments.gan_project.files import (
 from autograder.checks import Check, ObservationError, Verdict, close, first_failure, fmt, number, with_gradient
 from autograder.probes import device as meta
 from autograder.probes.isolation import ScoreGradients, judge_detached_loss
-from autograder.probes.loss import bce, explain
+from autograder.probes.loss import bce, explain, number_kind
 from autograder.probes.networks import ConstantGenerator, LinearDiscriminator, real_images
 from autograder.probes.noise import fingerprint, freshness
 
@@ -32,18 +32,19 @@ def _loss_stubs(p: dict):
 
 
 def _value_kind(v) -> str:
-    """What a logging dict's value is: "number", "tensor" (0-d floating) or a description."""
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, torch.Tensor):
-        if v.dim() != 0:
-            return f"a tensor of shape {tuple(v.shape)}"
-        if not v.is_floating_point():
-            return f"a 0-d {str(v.dtype).replace('torch.', '')} tensor"
-        return "tensor"
-    return type(v).__name__[:40]
+    """What a logging dict's value is: "number", "tensor" (0-d floating) or a description.
+
+    The classifying is :func:`autograder.probes.loss.number_kind`'s (one rule for "a float or a
+    0-d tensor", the tensor read with the grader's own torch calls); only the words are this
+    check's."""
+    if v is None or isinstance(v, bool):
+        return type(v).__name__
+    kind = number_kind(v)
+    if kind in ("float", "0-d tensor"):
+        return "number" if kind == "float" else "tensor"
+    if kind.endswith(" tensor of shape ()"):                   # e.g. "int64 tensor of shape ()"
+        return f"a 0-d {kind.split()[0]} tensor"
+    return f"a {kind}" if kind.startswith("tensor of shape") else kind
 
 
 def _logging_summary(value) -> dict:
