@@ -48,7 +48,7 @@ import torch
 
 from gan_course import is_grading
 
-__all__ = ["capture"]
+__all__ = ["capture", "make_capturable"]
 
 
 def capture(step: Callable, *example: torch.Tensor, warmup: int = 3,
@@ -115,6 +115,19 @@ def capture(step: Callable, *example: torch.Tensor, warmup: int = 3,
 
     replay.graph = graph                               # for inspection: replay.graph.replay()
     return replay
+
+
+def make_capturable(*optimizers: torch.optim.Optimizer) -> None:
+    """Let the optimizers be recorded in a CUDA graph: Adam keeps its step count on the GPU.
+
+    The same as creating them with ``capturable=True``, so that a student's optimizers need
+    nothing more. Call it before their first step, and only when the parameters are on a GPU
+    (a capturable Adam refuses CPU parameters). Optimizers without that option are left as they are.
+    """
+    for optimizer in optimizers:
+        for group in optimizer.param_groups:
+            if "capturable" in group:
+                group["capturable"] = True
 
 
 def _host_wait(step: Callable, inputs: list[torch.Tensor]) -> Exception | None:

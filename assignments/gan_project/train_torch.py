@@ -33,7 +33,7 @@ from torchvision.utils import make_grid, save_image
 from tqdm.auto import tqdm
 
 from gan_course import default_device
-from gan_course.cuda_graph import capture
+from gan_course.cuda_graph import capture, make_capturable
 from gan_course.evaluate import log_to_tensorboard
 from mnist import DEFAULT_WORKERS, mnist
 from models import DiscriminatorMLP, GeneratorMLP
@@ -250,18 +250,6 @@ class LatestValues:
         """The values as detached float32 tensors on ``device`` (a Python float becomes one)."""
         return {key: torch.as_tensor(value, dtype=torch.float32, device=device).detach()
                 for key, value in self.values.items()}
-
-
-def make_capturable(*optimizers: torch.optim.Optimizer) -> None:
-    """Let the optimizers be recorded in a CUDA graph: Adam keeps its step count on the GPU.
-
-    The same as creating them with ``capturable=True``; set here so that yours need nothing more.
-    Call it before the first step. Optimizers without that option are left as they are.
-    """
-    for optimizer in optimizers:
-        for group in optimizer.param_groups:
-            if "capturable" in group:
-                group["capturable"] = True
 
 
 def main(args: argparse.Namespace) -> None:

@@ -36,6 +36,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from torchvision.utils import make_grid, save_image
 
 from gan_course.evaluate import log_to_tensorboard
+from gan_course.lightning_graph import RecordTrainingStep
 from mnist import DEFAULT_WORKERS, mnist
 from models import DiscriminatorMLP, GeneratorMLP
 
@@ -368,6 +369,11 @@ def train_gan(args: argparse.Namespace) -> GAN:
             ModelCheckpoint(every_n_epochs=args.save_every),
             GenerateCallback(every_n_epochs=args.save_every),
             InterpolationCallback(every_n_epochs=args.save_every),
+            # On a GPU: your training_step, recorded once as a CUDA graph and replayed at every
+            # batch; its logged values go to Lightning when it writes them (every 50 batches).
+            # A step that cannot be recorded trains as written, after a one-line message.
+            # On a CPU it does nothing. See gan_course/lightning_graph.py.
+            RecordTrainingStep(),
         ],
         enable_progress_bar=args.progress_bar,
         log_every_n_steps=50,
