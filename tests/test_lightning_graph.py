@@ -261,4 +261,4 @@ def test_the_reference_step_is_recorded_on_cuda(train_pl, monkeypatch, capsys, f
     losses = [row["generator/loss"] for _, row in logger.rows]
     assert len(losses) == 4 and len(set(losses)) == 4 and all(math.isfinite(v) for v in losses), losses
     after = [p.detach().cpu() for p in gan.generator.parameters()]
-    assert any(not torch.equal(a, b.cpu()) for a, b in zip(after, before))
+    assert any(not torch.equal(a, b.cpu()) for a, b in zip(after, before, strict=True))
