@@ -41,7 +41,8 @@ a GPU in seconds the recipes of a CPU run (a 2-core CPU's 15 minutes of first_ga
 steps).
 
 ``--set NAME=VALUE`` replaces a notebook variable (a Python literal) right after the statement
-that assigns it, so the rest of that cell sees it too, or sets a ``gan_project`` argument;
+that assigns it, so the rest of that cell sees it too (a NAME that no cell assigns stops the run
+at once), or sets a ``gan_project`` argument;
 ``--replace 'OLD=>NEW'`` replaces text in the notebook's cells before they run (a setting written
 inside a function, such as a ``DataLoader``'s ``batch_size``). Both are for trying recipes, not
 for the figures of record.
@@ -188,6 +189,12 @@ def assigned_names(node: ast.stmt) -> set[str]:
     return {t.id for t in targets if isinstance(t, ast.Name)}
 
 
+def notebook_variables(cells: list[tuple[str, str]]) -> set[str]:
+    """The names the cells' top-level statements assign: what ``--set`` can replace."""
+    return {name for _, source in cells for node in ast.parse(source).body
+            for name in assigned_names(node)}
+
+
 def with_overrides(source: str, names: set[str], filename: str):
     """Compile a cell so that each overridden name takes its new value right after the statement
     that assigns it, before the rest of the cell uses it (a DataLoader built from ``batch_size``
@@ -214,13 +221,17 @@ def run_notebook(assignment: str, clock: Clock, overrides: dict, stop_before: st
             clock.tick(generator)
             return super().update(generator, step)
 
-    ev.Tracker = TimedTracker                      # the notebook imports it after this line
-    ns: dict = {"__name__": "__main__", "__bench_overrides__": overrides}
     cells = notebook_cells(assignment)
     for old, new in replacements:
         if not any(old in source for _, source in cells):
             raise SystemExit(f"--replace: {old!r} is not in any cell of {assignment}")
         cells = [(gid, source.replace(old, new)) for gid, source in cells]
+    unassigned = sorted(set(overrides) - notebook_variables(cells))
+    if unassigned:   # a typo would otherwise run the recipe unchanged, without a word
+        raise SystemExit(f"--set: no cell of {assignment} assigns {', '.join(unassigned)} "
+                         f"(a setting inside a function needs --replace)")
+    ev.Tracker = TimedTracker                      # the notebook imports it after this line
+    ns: dict = {"__name__": "__main__", "__bench_overrides__": overrides}
     for gid, source in cells:
         if gid == stop_before:
             return ns

@@ -91,6 +91,23 @@ class TestSummary:
         assert training.summary([end], None, 180)["target_met"] is False
 
 
+class TestOverrides:
+    def test_set_of_a_name_no_cell_assigns_stops_at_once(self):
+        import training
+
+        cells = [("settings", "lr = 2e-4\nbatch_size: int = 128\n"), ("train", "def f():\n    beta = 1\n")]
+        assert training.notebook_variables(cells) == {"lr", "batch_size"}
+        with pytest.raises(SystemExit, match="no cell of first_gan assigns lrr"):
+            training.run_notebook("first_gan", training.Clock("first_gan", [], REPO, None, {}), {"lrr": 1e-4})
+
+    def test_set_replaces_a_name_right_after_its_assignment(self):
+        import training
+
+        ns = {"__bench_overrides__": {"lr": 0.5}}
+        exec(training.with_overrides("lr = 2e-4\nseen = lr\n", {"lr"}, "<cell>"), ns)
+        assert ns["seen"] == ns["lr"] == 0.5
+
+
 @pytest.mark.slow
 @pytest.mark.mnist
 @pytest.mark.skipif(not os.environ.get("GAN_COURSE_DATA"), reason="needs GAN_COURSE_DATA (MNIST)")
