@@ -18,6 +18,10 @@ a hollow one a mark that does not. The dashed line is the time allowed: 180 s on
 
 An empty tag is written ``first_gan=``. A selection that matches no row is an error, as is a set
 of files with no training rows.
+
+A run found in more than one file (the same assignment, trainer, tag and device: a run measured
+again) is drawn from the file whose rows are the latest (their ``date``; on a tie, the file named
+last), and the script says so.
 """
 
 from __future__ import annotations
@@ -78,9 +82,10 @@ def load_rows(paths: list[Path]) -> list[dict]:
             if not line.strip():
                 continue
             try:
-                rows.append(json.loads(line))
+                row = json.loads(line)
             except json.JSONDecodeError as e:
                 raise SystemExit(f"{path}:{number}: not a JSON line ({e.msg})") from None
+            rows.append({**row, "_file": str(path)})
     return rows
 
 
@@ -99,11 +104,17 @@ def select_runs(rows: list[dict], selections: list[str]) -> dict[tuple, list[dic
             raise SystemExit(f"--select: no training rows for {', '.join(unmatched)}; the files have: "
                              + " ".join(tags))
         training = [r for r in training if any(matches(r, sel) for _, sel in parsed)]
-    runs: dict[tuple, list[dict]] = {}
+    by_file: dict[tuple, dict[str, list[dict]]] = {}   # run -> file -> its rows (files in order)
     for row in training:
-        runs.setdefault(run_key(row), []).append(row)
-    for marks in runs.values():
-        marks.sort(key=lambda r: r["seconds"])
+        by_file.setdefault(run_key(row), {}).setdefault(row.get("_file", ""), []).append(row)
+    runs: dict[tuple, list[dict]] = {}
+    for key, files in by_file.items():
+        order = list(files)
+        latest = max(order, key=lambda f: (max(r.get("date") or "" for r in files[f]), order.index(f)))
+        if len(files) > 1:
+            print(f"{label(key)} ({key[3]}): in {len(files)} files, drawn from the latest, {latest}",
+                  file=sys.stderr)
+        runs[key] = sorted(files[latest], key=lambda r: r["seconds"])
     return runs
 
 

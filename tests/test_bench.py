@@ -62,6 +62,23 @@ class TestPlotTraining:
         with pytest.raises(SystemExit, match="no training rows for first_gan=c"):
             plot_training.select_runs(rows, ["first_gan=c"])
 
+    def test_a_run_measured_again_is_drawn_from_its_latest_file(self, tmp_path, capsys):
+        before = [{**mark("gan_project", t, 300.0 - t, 10, 0.8, "cuda", trainer="pl"),
+                   "date": "2026-12-07 12:06 UTC"} for t in (30, 60, 90)]
+        again = [{**mark("gan_project", 30, 16.0, 10, 0.83, "cuda", trainer="pl"),
+                  "date": "2026-12-07 13:24 UTC"}]
+        other = [{**mark("first_gan", 30, 90.0, 10, 0.84, "cuda"), "date": "2026-12-07 12:00 UTC"}]
+        # the later measurement named first on the command line: the date decides, not the order
+        files = [write_jsonl(tmp_path / "pl.jsonl", again), write_jsonl(tmp_path / "all.jsonl", before + other)]
+        runs = plot_training.select_runs(plot_training.load_rows(files), [])
+        assert [r["fd"] for r in runs[("gan_project", "pl", "t", "GPU")]] == [16.0]
+        assert [r["fd"] for r in runs[("first_gan", "", "t", "GPU")]] == [90.0]
+        assert "in 2 files, drawn from the latest" in capsys.readouterr().err
+        same_date = [{**r, "date": "2026-12-07 12:06 UTC"} for r in again]
+        files = [write_jsonl(tmp_path / "all.jsonl", before), write_jsonl(tmp_path / "pl.jsonl", same_date)]
+        runs = plot_training.select_runs(plot_training.load_rows(files), [])
+        assert [r["fd"] for r in runs[("gan_project", "pl", "t", "GPU")]] == [16.0]   # tie: the last file
+
     def test_a_file_without_training_rows_fails_clearly(self, tmp_path):
         records = write_jsonl(tmp_path / "r.jsonl", [
             {"kind": "seed_loop", "assignment": "first_gan", "steps_per_s": 98.6, "device": "cuda"}])
