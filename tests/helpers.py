@@ -36,6 +36,8 @@ class Mistake:
     edits: list[tuple[str, str, str]]
     fails: list[str]                      # check names that must lose their points
     says: list[str] = field(default_factory=list)   # words the feedback must contain
+    # checks that run a failing function as written: they keep their points, "Blocked by" it
+    blocked: list[str] = field(default_factory=list)
 
 
 def submission_from(assignment: str, dest: Path, edits=(), source: Path | None = None) -> Path:
@@ -87,6 +89,9 @@ def assert_fails_as_named(result: Result, mistake: Mistake, reference_score: flo
             assert word in checks[name].message, (
                 f"{name}'s feedback for {mistake.name} should mention {word!r}: "
                 f"{checks[name].message}")
+    for name in mistake.blocked:
+        assert "Blocked by" in checks[name].message, (
+            f"{name} should say it is blocked for {mistake.name}: {checks[name].message}")
 
 
 # --- running a reference notebook as a student would --------------------------------------
