@@ -6,6 +6,11 @@ records as the cell's partial credit. The same observe/judge functions run in th
 grader, so the two agree on the score; here they run in the student's own kernel, which is the
 student's business: the repo's grader (``python -m autograder grade``) is the one to trust.
 
+While a check observes the student's functions, ``is_grading()`` is True, as under the repo's
+grader and nbgrader: the course's helpers then act as they do there (``capture`` records nothing,
+so every step the check watches runs as Python; ``load_mnist`` gives its stand-in), and the
+self-check agrees with the grader. The notebook's own cells, before and after, run as a student's.
+
 Feedback names the function and the notebook cell, as ``python -m autograder check`` does:
 "`get_noise` still raises NotImplementedError (in cell In [7], line 14: raise ...)". A
 notebook cell's code lives in a file of the kernel's (``/tmp/ipykernel_*/*.py``, or
@@ -82,6 +87,20 @@ def points_line(earned: float, visible: float, hidden: float) -> str:
     return line + (f"; {hidden:g} more in hidden checks" if hidden else "")
 
 
+@contextlib.contextmanager
+def as_graded():
+    """``is_grading()`` is True inside, as in the grader's child; the variable is restored after."""
+    saved = os.environ.get("GAN_COURSE_GRADING")
+    os.environ["GAN_COURSE_GRADING"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("GAN_COURSE_GRADING", None)
+        else:
+            os.environ["GAN_COURSE_GRADING"] = saved
+
+
 def check(assignment: str, group: str, namespace: dict, hidden: bool = False) -> float:
     """Run the checks of ``group`` on ``namespace``; print feedback; return the points earned."""
     from autograder.grading.grade import judge
@@ -93,7 +112,7 @@ def check(assignment: str, group: str, namespace: dict, hidden: bool = False) ->
     for c in checks:
         # nbgrader gives a test cell 0 points when it writes anything to stderr: warnings
         # raised by the student's code must not cost points the grader would give.
-        with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout):
+        with warnings.catch_warnings(), contextlib.redirect_stderr(sys.stdout), as_graded():
             warnings.simplefilter("ignore")
             try:
                 outcome = {"observation": c.observe(namespace, c.params)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -91,6 +92,36 @@ def test_self_check_says_what_the_hidden_checks_are_worth():
     total = sum(c.points for c in checks)
     assert (f"visible points 0 of {visible:g}; {total - visible:g} more in hidden checks "
             f"(the assignment is out of {total:g}") in proc.stdout
+
+
+@pytest.mark.parametrize("before", [None, "yes"])
+def test_self_check_observes_as_the_grader_does(monkeypatch, capsys, before):
+    """While a check observes, is_grading() is True (capture records nothing, load_mnist gives its
+    stand-in), as in the grader's child; the student's own cells run as before, after it ends."""
+    from autograder import selfcheck
+    from autograder.checks import Check, Verdict
+    from gan_course import is_grading
+
+    seen = []
+
+    def observe(ns, p):
+        seen.append(is_grading())
+        if p["raises"]:
+            raise RuntimeError("the student's step broke")
+        return {}
+
+    checks = [Check(f"sees_{n}", "f", f"f {n}", 1.0, observe, lambda obs, p: Verdict(True), {"raises": n})
+              for n in (False, True)]
+    monkeypatch.setattr(selfcheck, "load_checks", lambda assignment: checks)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    if before is None:
+        monkeypatch.delenv("GAN_COURSE_GRADING", raising=False)
+    else:
+        monkeypatch.setenv("GAN_COURSE_GRADING", before)
+    assert selfcheck.check("first_gan", "f", {}) == 1.0     # the second check's error fails it
+    assert seen == [True, True]
+    assert os.environ.get("GAN_COURSE_GRADING") == before   # restored, after an error too
+    assert "the student's step broke" in capsys.readouterr().out
 
 
 def test_self_check_cells_in_jupyter_name_the_function_and_the_cell():
