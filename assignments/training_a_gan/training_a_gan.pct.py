@@ -468,20 +468,23 @@ if not is_grading():
     # The step takes no tensors (it draws its own batches), so capture is told the device.
     train_step = capture(train_step, device=device)
 
-    step_losses = []  # one (2,) tensor [generator, discriminator] per step, kept on the device
+    # One row [generator, discriminator] per step, on the device, made once. (A new small tensor
+    # kept at every step, in a list, made the process grow by gigabytes on a CPU: memory between
+    # the step's large temporary buffers that the allocator could no longer reuse.)
+    step_losses = torch.zeros(N_STEPS, 2, device=device)  # (N_STEPS, 2)
     progress = tqdm(range(1, N_STEPS + 1), desc="training")
     tracker = Tracker(every=2000)  # digit shares and distance every 2000 steps
     for step in progress:
         generator_loss, discriminator_loss = train_step()
         # Reading a GPU number makes Python wait for the GPU: the losses stay on the device
-        # (stacked, a copy: a replay overwrites the graph's outputs) and are read per display.
-        step_losses.append(torch.stack([generator_loss, discriminator_loss]))
+        # (copied into their row: a replay overwrites the graph's outputs), read per display.
+        step_losses[step - 1] = torch.stack([generator_loss, discriminator_loss])
         tracker.update(generator, step)
         if step % 100 == 0:
-            mean_g, mean_d = torch.stack(step_losses[-100:]).mean(0).tolist()
+            mean_g, mean_d = step_losses[step - 100:step].mean(0).tolist()
             progress.set_postfix(G=f"{mean_g:.3f}", D=f"{mean_d:.3f}")
         if step % PLOT_EVERY == 0:
-            mean_g, mean_d = torch.stack(step_losses[-PLOT_EVERY:]).mean(0).tolist()
+            mean_g, mean_d = step_losses[step - PLOT_EVERY:step].mean(0).tolist()
             print(f"step {step}: generator loss {format_loss(mean_g)}, discriminator loss "
                   f"{format_loss(mean_d)}")
             with torch.no_grad():
@@ -490,8 +493,7 @@ if not is_grading():
                                     title=f"step {step}", num_images=16, nrow=4)
 
     # One float per step, read from the device once, after the run.
-    generator_losses, discriminator_losses = (torch.stack(step_losses).T.tolist()
-                                              if step_losses else ([], []))
+    generator_losses, discriminator_losses = step_losses.T.tolist()  # (2, N_STEPS) -> 2 lists
     # The losses of single batches are noisy: the curves are running means over 1000 steps.
     plot_losses({"generator, -log D(G(z))": generator_losses,
                  "discriminator, BCE": discriminator_losses}, smooth=1000)
