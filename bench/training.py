@@ -16,7 +16,7 @@ What runs is the reference solution's own training, as a student runs it:
 At each mark (``--marks``, in seconds of training; default 30, 60, 180, 600 up to ``--budget``)
 the clock stops, a copy of the generator is judged by ``gan_course.evaluate`` on 5000 samples,
 and one JSON line is printed (and appended to ``--log``): steps, steps/s, Fréchet distance, digits
-present, share recognisable, verdict. After the last mark the training is stopped; when the
+present, share recognisable, verdict, and the process's peak memory (``max_rss_mb``). After the last mark the training is stopped; when the
 shipped run ends first, its end is a mark too. A sample grid of the last mark goes to
 ``--out/ID.png``.
 
@@ -56,6 +56,7 @@ import copy
 import json
 import os
 import platform
+import resource
 import sys
 import time
 from pathlib import Path
@@ -135,6 +136,7 @@ class Clock:
                 raise BudgetReached
 
     def judge(self, generator: torch.nn.Module, mark: float | str, elapsed: float, last: bool) -> dict:
+        peak = max_rss_mb()                           # of the training so far, before the judging
         twin = copy.deepcopy(generator)
         out_dir = self.out / f"{self.assignment}_grid" if last or self.stop_when_met else None
         result = ev.evaluate(twin, n=EVAL_SAMPLES, out_dir=out_dir, show=False, quiet=True)
@@ -147,10 +149,17 @@ class Clock:
                "steps_per_s": round(self.steps / max(elapsed, 1e-9), 1),
                "fd": round(result.frechet_distance, 1), "digits": result.digits_present,
                "confident": result.confident_share, "verdict": result.verdict,
-               "shares": result.digit_shares, **self.extra}
+               "shares": result.digit_shares, "max_rss_mb": peak, **self.extra}
         record(self.log, row)
         self.rows.append(row)
         return row
+
+
+def max_rss_mb() -> int:
+    """The process's peak resident memory so far, in MiB: a training loop that keeps growing
+    shows here (the judging at earlier marks counts too)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss     # KiB on Linux, bytes on macOS
+    return int(peak / (1 << 20 if sys.platform == "darwin" else 1 << 10))
 
 
 def record(log: Path | None, row: dict) -> None:

@@ -141,6 +141,7 @@ def test_training_bench_with_its_seed_loop_runs_on_a_cpu(assignment, tmp_path):
     kinds = [r["kind"] for r in rows]
     assert kinds[0] == "seed_loop" and kinds[-1] == "summary" and "training" in kinds
     assert rows[0]["steps_per_s"] > 0
+    assert all(r["max_rss_mb"] > 50 for r in rows if r["kind"] == "training")  # MiB, torch loaded
     assert rows[-1]["seed_steps_per_s"] > 0 and rows[-1]["ratio"] > 0
     assert (tmp_path / f"{assignment}.png").exists()
     assert f"SUMMARY {assignment}:" in proc.stdout
