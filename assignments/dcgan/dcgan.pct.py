@@ -461,7 +461,10 @@ if not is_grading():
     train_step = capture(train_step, first_batch)
 
     cur_step = 0
-    step_losses = []  # one (2,) tensor [generator, discriminator] per step, kept on the device
+    # One row [generator, discriminator] per step, on the device, made once. (A new small tensor
+    # kept at every step, in a list, made the process grow by gigabytes on a CPU: memory between
+    # the step's large temporary buffers that the allocator could no longer reuse.)
+    step_losses = torch.zeros(n_epochs * len(dataloader), 2, device=device)  # (steps, 2)
     weights_unchanged = torch.zeros((), dtype=torch.bool, device=device)
     error = False
     tracker = Tracker(every=display_step)  # digit shares and distance at every display
@@ -470,7 +473,7 @@ if not is_grading():
             real = real.to(device)                       # (n, 1, 28, 28); already there: no copy
             gen_loss, disc_loss, unchanged = train_step(real)
             # The losses and the weight test stay on the device; read every display_step steps.
-            step_losses.append(torch.stack([gen_loss, disc_loss]))
+            step_losses[cur_step] = torch.stack([gen_loss, disc_loss])  # row cur_step, from 0
             weights_unchanged |= unchanged
             cur_step += 1
             tracker.update(gen, cur_step)  # digit shares and distance, every display_step steps
@@ -480,7 +483,7 @@ if not is_grading():
                     error = True
                     print("Runtime tests have failed: a generator update left the generator's "
                           "weights unchanged")
-                recent = torch.stack(step_losses[-display_step:])  # (display_step, 2)
+                recent = step_losses[cur_step - display_step:cur_step]  # (display_step, 2)
                 mean_generator_loss, mean_discriminator_loss = recent.mean(0).tolist()
                 print(f"Epoch {epoch}, step {cur_step}: generator loss "
                       f"{format_loss(mean_generator_loss)}, discriminator loss "
@@ -489,7 +492,7 @@ if not is_grading():
                 show_generated_and_real(fake, real, value_range=(-1, 1),
                                         title=f"epoch {epoch}, step {cur_step}")
 
-    generator_losses, discriminator_losses = torch.stack(step_losses).T.tolist() if step_losses else ([], [])
+    generator_losses, discriminator_losses = step_losses[:cur_step].T.tolist()  # (2, steps) -> 2 lists
     plot_losses({"generator": generator_losses, "discriminator": discriminator_losses},
                 smooth=100)
     tracker.plot()
