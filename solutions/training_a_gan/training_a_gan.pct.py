@@ -453,13 +453,11 @@ def plot_samples(generator: nn.Module, n: int = 16) -> None:
 #   launches, not for arithmetic: about 150 steps a second step by step, and about 750 with the
 #   step recorded as a CUDA graph (the training cell below). The 20,000-step run takes 27 s and
 #   ends with 9 digits, 86 % of the samples clearly recognisable;
-# * **on a CPU** a step's time grows with the width: about 19 steps a second on the course's
-#   2-core test machine (both cores). All 10 digits, 71 % recognisable after 5,700 steps (5
-#   minutes), 80 % after 11,200 (10 minutes). So the CPU run is 15,000 steps, about 14 minutes
-#   there (on one core about twice as long); it ended with 9 digits (the 5s had dropped below
-#   2 % of the samples) and 84 % recognisable. (Those CPU figures were measured when
-#   `sample_mnist` drew its indices with numpy; it now draws them with torch, so a run sees other
-#   batches and its figures differ a little.) Digits come and go as the two networks chase each
+# * **on a CPU** a step's time grows with the width: about 13.6 steps a second on the course's
+#   2-core test machine (both cores). All 10 digits, 76 % recognisable after 8,100 steps (10
+#   minutes), 82 % after 12,200 (15 minutes). So the CPU run is 15,000 steps, about 18 minutes
+#   there (on one core about twice as long); it ended with 10 digits and 83 % recognisable.
+#   Digits come and go as the two networks chase each
 #   other: the tracker's plot after the training shows it.
 #
 # **Where this departs from the original assignment.** It suggested networks of width 100, the
@@ -499,7 +497,7 @@ BETAS = (0.5, 0.999)   # Adam's averaging factors (beta1, beta2); Adam's default
 
 # %% nbgrader={"grade": false, "grade_id": "settings", "locked": false, "schema_version": 3, "solution": false}
 FULL_RUN_STEPS = 20_000       # the full run on a GPU (under 2 minutes)
-QUICK_CPU_RUN_STEPS = 15_000  # the run on a CPU (about 14 minutes on 2 cores; 6_000: 5 minutes, blurrier)
+QUICK_CPU_RUN_STEPS = 15_000  # the run on a CPU (about 18 minutes on 2 cores; 6_000: 7 minutes, blurrier)
 N_STEPS = FULL_RUN_STEPS if device.type == "cuda" else QUICK_CPU_RUN_STEPS
 PLOT_EVERY = max(1, N_STEPS // 10)  # ten pictures per run, whatever its length
 
