@@ -16,9 +16,9 @@ What runs is the reference solution's own training, as a student runs it:
 At each mark (``--marks``, in seconds of training; default 30, 60, 180, 600 up to ``--budget``)
 the clock stops, a copy of the generator is judged by ``gan_course.evaluate`` on 5000 samples,
 and one JSON line is printed (and appended to ``--log``): steps, steps/s, Fréchet distance, digits
-present, share recognisable, verdict, and the process's peak memory (``max_rss_mb``). After the last mark the training is stopped; when the
-shipped run ends first, its end is a mark too. A sample grid of the last mark goes to
-``--out/ID.png``.
+present, share recognisable, verdict, and the process's peak memory (``max_rss_mb``). After the
+last mark the training is stopped; when the shipped run ends first, its end is a mark too. A
+sample grid of the last mark goes to ``--out/ID.png``.
 
 ``--seed-loop`` first runs the seed's own training loop (transcribed from ``../shared/seeds``, with
 the seed's settings and data path; dcgan's from Coursera's week-2 DCGAN notebook, its anchor) for
